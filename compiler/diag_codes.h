@@ -1,0 +1,36 @@
+/*
+ * diag_codes.h - every diagnostic code dnac can print.  Codes are stable:
+ * never renumber, only append.  docs/language.md lists them and
+ * `dnac explain CODE` prints the text below.
+ *
+ * DIAG(code, title, explanation)
+ */
+DIAG(E001, "syntax error", "The parser met a token it did not expect here. The message names what it found and what would have been valid; the caret is under the unexpected token.")
+DIAG(E002, "unterminated string", "A string literal is not closed with '\"' before the end of the line. Strings cannot span lines; use \\n for a newline.")
+DIAG(E003, "unterminated comment", "A block comment opened with '/*' is never closed with '*/'.")
+DIAG(E004, "file is not UTF-8", "Rule files must be UTF-8. The caret points at the first byte that is not valid UTF-8.")
+DIAG(E005, "invalid character", "A character that cannot start any token of the language.")
+DIAG(E006, "nested too deeply", "Parentheses, brackets, braces or templates are nested deeper than the limit (256). Split the expression with a const or a fn.")
+DIAG(E007, "invalid escape", "A string contains a backslash escape that is not one of \\\" \\\\ \\n \\t \\{ \\}, or a template hole '{...}' that is empty or not closed.")
+DIAG(E008, "invalid number", "A number literal is out of range (integers fit in 64 bits; decimals keep at most three fractional digits) or malformed.")
+DIAG(E010, "unknown event", "The rule names an event that no 'event' declaration in scope declares.")
+DIAG(E011, "unknown field", "The field is not declared on the entity or event, nor built in (score, intent, grade, owner, pipeline, created_at, ...).")
+DIAG(E012, "unknown enum value", "The value is not one of the enum's declared values.")
+DIAG(E013, "unknown name", "The name is not a const, fn, enum value, module or other declaration in scope.")
+DIAG(E014, "unknown connector", "No 'connector' with this name is declared, or the connector has no such method.")
+DIAG(E015, "unknown entity", "No 'entity' with this name is declared.")
+DIAG(E016, "unknown type", "Types are string, int, decimal, bool, duration, timestamp, enum(...), an entity name, or [type] for a list; '?' makes any of them optional.")
+DIAG(E017, "unknown module", "An 'import' names a module that is neither among the files being compiled nor in the standard library.")
+DIAG(E018, "unknown team", "No 'team' with this name is declared.")
+DIAG(E019, "unknown sequence", "No 'sequence' with this name is declared.")
+DIAG(E020, "type mismatch", "The two sides of an operator have types that cannot be combined, such as a string compared with an int.")
+DIAG(E021, "wrong type", "The expression has a different type from the one this place needs, such as a duration where a number is due.")
+DIAG(E022, "duplicate declaration", "The name is declared twice in the same scope.")
+DIAG(E023, "invalid clause", "A declaration has a clause it does not allow, lacks one it needs, or has one twice.")
+DIAG(E024, "wrong arguments", "A call has the wrong number of arguments, an unknown named argument, or calls something that is not a function.")
+DIAG(E025, "invalid value", "A literal is not valid here: a time stamp, time zone, cron schedule, time of day, priority, decay kind, calendar unit or similar.")
+DIAG(E026, "unknown score or intent", "The name is not a score component or intent category declared for the entity.")
+DIAG(E027, "unknown signal", "No 'signal' with this name is declared.")
+DIAG(E028, "recursive function", "Functions may not call themselves, directly or through others: every evaluation must be bounded.")
+DIAG(E029, "secret in rule file", "Secrets and endpoints come from the environment with env(\"NAME\"), never from a literal in a rule file that lives in git.")
+DIAG(E030, "not assignable", "Only declared entity fields can be set; built-in values such as score and intent are computed by the engine.")

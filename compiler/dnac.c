@@ -1,0 +1,229 @@
+/*
+ * dnac.c - the compiler's command line: dnac check | info | explain.
+ *
+ * Library code reports through diagnostics; only this file prints and
+ * chooses exit codes: 0 clean, 1 errors in the rules, 2 usage or I/O.
+ */
+#include "project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DNA_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: dnac COMMAND [OPTIONS] PATH...\n"
+    "\n"
+    "Commands:\n"
+    "  check   [--format text|json|github] PATH...   check names and types; every error is reported\n"
+    "  info    PATH...                               check, then list what the rules declare\n"
+    "  explain CODE                                  explain a diagnostic code, e.g. E011\n"
+    "\n"
+    "PATH is a .dna file or a directory searched for .dna files.\n"
+    "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"
+    "\n"
+    "Options:\n"
+    "  --format FMT   text (default; carets under the span), json (one object per line),\n"
+    "                 github (::error annotations for GitHub Actions)\n"
+    "  --stdlib DIR   the standard library directory\n"
+    "  --color / --no-color\n"
+    "  -h, --help     this text\n"
+    "  --version      the version\n"
+    "\n"
+    "Exit status: 0 clean, 1 errors in the rules, 2 usage or I/O error.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "dnac: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'dnac --help'.\n");
+    return 2;
+}
+
+typedef struct Opts {
+    DiagFormat format;
+    const char *stdlib;
+    int color;                  /* -1 auto */
+    const char **paths;
+    int npaths;
+} Opts;
+
+static int parse_opts(int argc, char **argv, Opts *o)
+{
+    o->format = DIAG_TEXT;
+    o->stdlib = NULL;
+    o->color = -1;
+    o->paths = calloc((size_t)argc + 1, sizeof(char *));
+    o->npaths = 0;
+    if (!o->paths) return usage_error("%s", "out of memory");
+    int only_paths = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_paths || a[0] != '-' || !a[1]) { o->paths[o->npaths++] = a; continue; }
+        if (!strcmp(a, "--")) only_paths = 1;
+        else if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) return usage_error("%s needs a value: text, json or github", "--format");
+            if (!strcmp(v, "text")) o->format = DIAG_TEXT;
+            else if (!strcmp(v, "json")) o->format = DIAG_JSON;
+            else if (!strcmp(v, "github")) o->format = DIAG_GITHUB;
+            else return usage_error("unknown format '%s' (text, json or github)", v);
+        } else if (!strcmp(a, "--stdlib")) {
+            if (i + 1 >= argc) return usage_error("%s needs a directory", "--stdlib");
+            o->stdlib = argv[++i];
+        } else if (!strcmp(a, "--color")) o->color = 1;
+        else if (!strcmp(a, "--no-color")) o->color = 0;
+        else return usage_error("unknown option '%s'", a);
+    }
+    return 0;
+}
+
+static int load(Project *pr, Opts *o, const char *argv0)
+{
+    proj_init(pr, o->stdlib ? o->stdlib : proj_find_stdlib(argv0));
+    if (!o->npaths) {
+        proj_free(pr);
+        return usage_error("%s", "no PATH given: name .dna files or directories");
+    }
+    for (int i = 0; i < o->npaths; i++)
+        if (!proj_add_path(pr, o->paths[i])) {
+            fprintf(stderr, "dnac: %s\n", pr->io_error);
+            proj_free(pr);
+            return 2;
+        }
+    if (!pr->nuser) {
+        fprintf(stderr, "dnac: no .dna files found in %s%s\n", o->paths[0], o->npaths > 1 ? " ..." : "");
+        proj_free(pr);
+        return 2;
+    }
+    return 0;
+}
+
+static int report(Project *pr, Opts *o)
+{
+    FILE *out = o->format == DIAG_TEXT ? stderr : stdout;
+    int color = o->color >= 0 ? o->color : (o->format == DIAG_TEXT && isatty(2) && !getenv("NO_COLOR"));
+    diag_print(&pr->diags, o->format, out, color);
+    if (o->format == DIAG_TEXT && pr->diags.nerrors)
+        fprintf(stderr, "%u error%s in %d file%s\n", pr->diags.nerrors, pr->diags.nerrors == 1 ? "" : "s",
+                pr->nuser, pr->nuser == 1 ? "" : "s");
+    return pr->diags.nerrors ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv, const char *argv0)
+{
+    Opts o;
+    Project pr;
+    int rc = parse_opts(argc, argv, &o);
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (!rc) {
+        proj_check(&pr);
+        rc = report(&pr, &o);
+        proj_free(&pr);
+    }
+    free(o.paths);
+    return rc;
+}
+
+static void list_kind(Project *pr, NodeKind k, const char *title)
+{
+    int n = 0;
+    for (uint32_t i = 1; i < pr->src.n; i++) {
+        if (pr->src.files[i]->is_stdlib) continue;
+        for (Node *d = pr->files[i] ? pr->files[i]->list : NULL; d; d = d->next) {
+            if (d->kind != k) continue;
+            if (!n++) printf("%s:\n", title);
+            switch (k) {
+            case N_ENTITY: printf("  %-24s %d fields\n", d->name, ast_count(d->list) + ast_count(d->list2)); break;
+            case N_EVENT: printf("  %-24s %d fields\n", d->name, ast_count(d->list)); break;
+            case N_SCORE: printf("  %-24s for %-10s %d rules\n", d->name, d->name2, ast_count(d->list)); break;
+            case N_INTENT: {
+                printf("  for %-20s", d->name2);
+                for (Node *c = d->list; c; c = c->next) printf(" %s(%d)", c->name, ast_count(c->list));
+                printf("\n");
+                break;
+            }
+            case N_SIGNAL: {
+                const char *prio = "";
+                for (Node *x = d->list; x; x = x->next) if (x->kind == N_PRIORITY) prio = x->name;
+                printf("  %-24s for %-10s %s\n", d->name, d->name2, prio);
+                break;
+            }
+            case N_WORKFLOW: {
+                const char *mode = "live";
+                for (Node *x = d->list; x; x = x->next) if (x->kind == N_MODE) mode = x->name;
+                printf("  %-24s for %-10s %s\n", d->name, d->name2, mode);
+                break;
+            }
+            case N_ROUTE: printf("  for %s\n", d->name2); break;
+            case N_DERIVE: printf("  %s.%s\n", d->a->a->name, d->a->name); break;
+            case N_CONNECTOR: printf("  %-24s %s\n", d->name, d->name2); break;
+            case N_TEAM: printf("  %-24s %d members\n", d->name, ast_count(d->list)); break;
+            case N_SEQUENCE: {
+                int steps = 0;
+                for (Node *x = d->list; x; x = x->next) steps += x->kind == N_STEP;
+                printf("  %-24s for %-10s %d steps\n", d->name, d->name2, steps);
+                break;
+            }
+            case N_TEST: printf("  \"%s\"\n", d->a->name ? d->a->name : ""); break;
+            default: printf("  %s\n", d->name ? d->name : "");
+            }
+        }
+    }
+}
+
+static int cmd_info(int argc, char **argv, const char *argv0)
+{
+    Opts o;
+    Project pr;
+    int rc = parse_opts(argc, argv, &o);
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (rc) { free(o.paths); return rc; }
+    proj_check(&pr);
+    rc = report(&pr, &o);
+    if (!rc) {
+        printf("%d file%s, %d module%s\n", pr.nuser, pr.nuser == 1 ? "" : "s", pr.prog.nmods,
+               pr.prog.nmods == 1 ? "" : "s");
+        list_kind(&pr, N_SOURCE, "sources");
+        list_kind(&pr, N_EVENT, "events");
+        list_kind(&pr, N_ENTITY, "entities");
+        list_kind(&pr, N_SCORE, "scores");
+        list_kind(&pr, N_DERIVE, "derived");
+        list_kind(&pr, N_INTENT, "intent");
+        list_kind(&pr, N_SIGNAL, "signals");
+        list_kind(&pr, N_ROUTE, "routes");
+        list_kind(&pr, N_WORKFLOW, "workflows");
+        list_kind(&pr, N_SEQUENCE, "sequences");
+        list_kind(&pr, N_TEAM, "teams");
+        list_kind(&pr, N_CONNECTOR, "connectors");
+        list_kind(&pr, N_TEST, "tests");
+    }
+    proj_free(&pr);
+    free(o.paths);
+    return rc;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    if (argc != 1) return usage_error("%s", "explain takes one code, e.g. dnac explain E011");
+    const char *title = diag_code_title(argv[0]);
+    if (!title) return usage_error("unknown code '%s'", argv[0]);
+    printf("%s: %s\n\n%s\n", argv[0], title, diag_code_text(argv[0]));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { fputs(usage_text, stderr); return 2; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { fputs(usage_text, stdout); return 0; }
+    if (!strcmp(cmd, "--version")) { printf("dnac %s\n", DNA_VERSION); return 0; }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(usage_text, stdout); return 0; }
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "explain")) return cmd_explain(argc - 2, argv + 2);
+    return usage_error("unknown command '%s'", cmd);
+}
