@@ -226,6 +226,19 @@ static void call(EmitCtx *e, Node *n, int dst)
         if (id < 0) { ex_error(e, n->span, "unknown function '%s'", callee->name); return; }
         if (vm_builtin_nargs((unsigned)id) > 2) return;
         Rep want = rep_of(n->ty);
+        if (id == VM_BI_coalesce && n->list && n->list->next) {
+            Rep r0 = rep_of(n->list->ty), r1 = rep_of(n->list->next->ty);
+            if (is_num(r0) && is_num(r1) && r0 != r1) {
+                /* the checker types coalesce(x, y) as y's type, so
+                 * coalesce(decimal?, 0) would read a decimal as an int */
+                Diag *g = diag_emit(&e->pr->diags, SEV_ERROR, "B001", n->span,
+                                    "coalesce() of %s and %s: both must be decimals or both ints",
+                                    ty_name(n->list->ty), ty_name(n->list->next->ty));
+                diag_help(g, "write the default with a decimal point, e.g. 0.0");
+                e->errors++;
+                return;
+            }
+        }
         int base = e->u.top;
         int i = 0;
         for (Node *a = n->list; a; a = a->next, i++) {
