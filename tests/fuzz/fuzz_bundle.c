@@ -9,9 +9,9 @@
  * Otherwise main() replays files and directories given on the command
  * line (the kept corpus and crashers), and `--mutate FILE N SEED` runs N
  * mutations of a valid bundle: random byte flips, truncations and
- * insertions, half of them with the checksum recomputed so that they
- * reach the section parser and the verifier instead of stopping at the
- * checksum.
+ * insertions.  Every input is tried as it is and again with its length
+ * and checksum recomputed, so that mutations reach the section parser,
+ * the verifier and the VM instead of stopping at the checksum.
  */
 #include "bundle.h"
 #include "vm.h"
@@ -27,8 +27,36 @@ static DnaValue none_slots[DNA_MAX_BX];
 static DnaVm fuzz_vm;
 static unsigned long loaded, refused, ran;
 
+static void fix_checksum(uint8_t *p, size_t n)
+{
+    if (n < DNA_BUNDLE_HEADER) return;
+    for (int k = 0; k < 8; k++) p[16 + k] = (uint8_t)((uint64_t)n >> (8 * k));
+    uint8_t sum[32];
+    memset(p + 24, 0, 32);
+    dna_sha256(p, n, sum);
+    memcpy(p + 24, sum, 32);
+}
+
+static int one(const uint8_t *data, size_t size);
+
+/* Each input twice: as it is, and with its length and checksum made right
+ * so that mutations reach the section parser, the verifier and the VM. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    one(data, size);
+    if (size >= DNA_BUNDLE_HEADER) {
+        uint8_t *copy = malloc(size);
+        if (!copy) return 0;
+        memcpy(copy, data, size);
+        fix_checksum(copy, size);
+        one(copy, size);
+        free(copy);
+    }
+    return 0;
+}
+
+static int one(const uint8_t *data, size_t size)
 {
     DnaBundle b;
     DnaLoadResult res;
@@ -105,15 +133,6 @@ static uint64_t rnd(void)
     return rng * 2685821657736338717ull;
 }
 
-static void fix_checksum(uint8_t *p, size_t n)
-{
-    if (n < DNA_BUNDLE_HEADER) return;
-    uint8_t sum[32];
-    memset(p + 24, 0, 32);
-    dna_sha256(p, n, sum);
-    memcpy(p + 24, sum, 32);
-}
-
 static int mutate(const char *path, long count, uint64_t seed)
 {
     size_t n;
@@ -140,12 +159,7 @@ static int mutate(const char *path, long count, uint64_t seed)
                 if (rnd() % 4 == 0) buf[at] = (uint8_t)rnd();
             }
         }
-        if (len >= DNA_BUNDLE_HEADER && (kind == 1 || rnd() % 2)) {
-            /* keep the recorded length and checksum consistent: go deeper */
-            for (int k = 0; k < 8; k++) buf[16 + k] = (uint8_t)((uint64_t)len >> (8 * k));
-            fix_checksum(buf, len);
-        }
-        LLVMFuzzerTestOneInput(buf, len);
+        LLVMFuzzerTestOneInput(buf, len);     /* as is, then with the checksum fixed */
     }
     free(buf);
     free(orig);
