@@ -46,7 +46,7 @@ Node *parse_file(Arena *a, Interner *in, DiagList *diags, uint32_t file_id,
     }
     int rc = run(&pc, f->text, f->len, START_FILE);
     if (comments) *comments = pc.comments;
-    if (rc == 2) diag_error(diags, DIAG_E001, whole, "out of memory while parsing");
+    if (rc == 2 && !pc.fatal) diag_error(diags, DIAG_E001, whole, "out of memory while parsing");
     if (!pc.result) pc.result = ast_new(a, N_FILE, whole);
     return pc.result;
 }
