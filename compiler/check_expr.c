@@ -370,7 +370,8 @@ static Type *builtin_call(Ctx *c, Node *n, const struct Builtin *b)
     case B_ANY:
         r = at[0] ? at[0] : err(c);
         if (!strcmp(b->name, "coalesce")) {
-            if (at[0] && at[1] && !ty_assignable(ty_base(at[0]), at[1]) && at[1]->kind != TY_ERROR)
+            if (at[0] && at[1] && !ty_assignable(ty_base(at[0]), ty_base(at[1])) &&
+                !(ty_is_numeric(ty_base(at[0])) && ty_is_numeric(ty_base(at[1]))) && at[1]->kind != TY_ERROR)
                 diag_error(p->diags, DIAG_E020, n->span, "coalesce() of %s and %s", ty_name(at[0]), ty_name(at[1]));
             return set(n, at[1] ? at[1] : err(c));
         }
@@ -626,6 +627,7 @@ static Type *match_expr(Ctx *c, Node *n, Type *expect)
         if (!rt || rt->kind == TY_ERROR) rt = t;
         else if (t->kind == TY_ERROR) continue;
         else if (rt->kind == TY_INT && t->kind == TY_DECIMAL) rt = t;
+        else if (t->optional && !rt->optional && ty_assignable(ty_optional(p, rt), t)) rt = t;
         else if (!ty_assignable(rt, t) && !(ty_is_numeric(rt) && ty_is_numeric(t)))
             diag_error(p->diags, DIAG_E021, arm->b->span, "this arm gives %s, the first gives %s",
                        ty_name(t), ty_name(rt));
@@ -660,7 +662,7 @@ Type *chk_expr(Ctx *c, Node *n, Type *expect)
     case N_NAME:
         if (c->constant && !(expect && ty_base(expect)->kind == TY_ENUM)) {
             Sym *s = sym_get(&c->mod->values, n->name);
-            if (!s || s->kind != SYM_CONST) {
+            if (!s || (s->kind != SYM_CONST && s->kind != SYM_MODULE)) {
                 Type *t = name_expr(c, n, expect);
                 if (t->kind != TY_ERROR && !(n->flags & 1)) {
                     diag_error(p->diags, DIAG_E021, n->span, "'%s' is not a constant", n->name);

@@ -124,6 +124,7 @@ Node *parse_string(ParseCtx *pc, uint32_t off, uint32_t len, Span sp)
             sub.result = NULL;
             sub.comments = sub.comments_tail = NULL;
             sub.fatal = 0;
+            sub.template_depth = 1;
             run(&sub, t + i + 1, j - i - 1, START_EXPR);
             if (sub.result) parts = ast_append(parts, sub.result);
         }

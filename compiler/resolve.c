@@ -240,6 +240,12 @@ static void entity_fields(Program *p, Sym *s)
                        f->name, s->name);
             continue;
         }
+        if (!strcmp(f->name, "score") || !strcmp(f->name, "intent") || !strcmp(f->name, "first_touch") ||
+            !strcmp(f->name, "last_touch")) {
+            Diag *g = diag_error(p->diags, DIAG_E022, f->span, "'%s' is built into every entity", f->name);
+            diag_help(g, "the engine computes %s.%s; name this field differently", s->name, f->name);
+            continue;
+        }
         ent_add_field(p, e, f->name, t, f, FLD_DECLARED);
     }
     if (!d->list2) {
@@ -357,6 +363,11 @@ void res_program(Program *p, Node **files, uint32_t nfiles)
                     if (!alias) {
                         const char *dot = strrchr(d->name, '.');
                         alias = dot ? I(dot + 1) : d->name;
+                    }
+                    Sym *old = sym_get(&m->values, alias);
+                    if (old && old->kind == SYM_MODULE && old->decl->name == d->name) {
+                        d->sym = old;                   /* the same import in another file */
+                        continue;
                     }
                     Sym *s = declare(p, &m->values, SYM_MODULE, alias, d, m);
                     if (s) { s->ty = ty_new(p, TY_MODULE); s->ty->sym = s; d->sym = s; }

@@ -109,7 +109,7 @@ static void hint(ParseCtx *pc, Loc l, const char *msg)
 %type <node> category signal_item route_item rarm action wf_item trigger
 %type <node> source_item sig_opt map_assign conn_opt method member member_opt
 %type <node> seq_item chan_limit test_item effect record arm path opt_when
-%type <node> id_node opt_str opt_record string_expr call_arg kv opt_priority
+%type <node> map_target id_node opt_str opt_record string_expr call_arg kv opt_priority
 %type <str> ident dotted opt_alias
 %type <list> decls fields entity_items rules rule_opts categories signal_items
 %type <list> route_items rarms actions wf_items source_items sig_opts map_assigns
@@ -481,7 +481,12 @@ map_assigns
     ;
 
 map_assign
-    : path '=' expr                 { $$ = mk(pc, N_ASSIGN, @$); if ($$) { $$->a = $1; $$->b = $3; } }
+    : map_target '=' expr           { $$ = mk(pc, N_ASSIGN, @$); if ($$) { $$->a = $1; $$->b = $3; } }
+    ;
+
+map_target
+    : ident                         { $$ = mk(pc, N_NAME, @1); if ($$) $$->name = $1; }
+    | map_target '.' ident          { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } }
     ;
 
 conn_opts
@@ -766,7 +771,15 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCt
             off += snprintf(buf + off, sizeof buf - off, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
                             token_text(exp[i]));
     }
-    if (found == YYSYMBOL_YYEOF && pc->depth > 0) sp.start = sp.end = pc->file->len;
+    if (found == YYSYMBOL_YYEOF) {
+        /* the end of a template hole, or of the file */
+        sp.start = sp.end = pc->template_depth ? pc->pos : pc->file->len;
+        if (pc->template_depth) {
+            Diag *g = diag_error(pc->diags, DIAG_E001, sp, "incomplete expression in a template hole");
+            diag_help(g, "a hole holds one expression, without quotes: {lead.email}");
+            return 0;
+        }
+    }
     diag_error(pc->diags, DIAG_E001, sp, "%s", buf);
     return 0;
 }
