@@ -114,9 +114,15 @@ Node *parse_string(ParseCtx *pc, uint32_t off, uint32_t len, Span sp)
         if (i > lit) parts = ast_append(parts, part_text(pc, lit, i - lit));
         uint32_t k = i + 1;
         while (k < j && (t[k] == ' ' || t[k] == '\t')) k++;
+        const char *q = memchr(t + i + 1, '\\', j - i - 1);
+        if (!q) q = memchr(t + i + 1, '"', j - i - 1);
         if (k == j) {
             Span s = { pc->file_id, i, j + 1 };
             diag_error(pc->diags, DIAG_E007, s, "empty template hole");
+        } else if (q) {
+            Span s = { pc->file_id, (uint32_t)(q - t), (uint32_t)(q - t) + 1 };
+            Diag *g = diag_error(pc->diags, DIAG_E007, s, "a template hole cannot hold a string or an escape");
+            diag_help(g, "put the text in a const and use its name in the hole");
         } else {
             ParseCtx sub = *pc;
             sub.pos = i + 1;
