@@ -461,11 +461,24 @@ static void expr(Fmt *F, const Node *n)
         }
         break;
     case N_BINARY: {
+        /* a left-leaning chain (a + b + c ...) is printed without recursing
+         * down its spine: such chains can be as long as the file */
         int p = prec(n);
-        expr_min(F, n->a, p == 4 ? p + 1 : p);
-        sp(F);
-        putsp(F, ast_op_text((Op)n->op));
-        expr_min(F, n->b, p + 1);
+        size_t depth = 1;
+        const Node *lhs = n->a;
+        if (p != 4)
+            while (lhs->kind == N_BINARY && prec(lhs) == p) { lhs = lhs->a; depth++; }
+        const Node *small[16], **spine = depth <= 16 ? small : dna_malloc(sizeof(Node *) * depth);
+        if (!spine) { F->oom = 1; break; }
+        const Node *x = n;
+        for (size_t i = 0; i < depth; i++, x = x->a) spine[i] = x;
+        expr_min(F, lhs, p == 4 ? p + 1 : p);
+        for (size_t k = depth; k-- > 0;) {
+            sp(F);
+            putsp(F, ast_op_text((Op)spine[k]->op));
+            expr_min(F, spine[k]->b, p + 1);
+        }
+        if (spine != small) dna_free(spine, sizeof(Node *) * depth);
         break;
     }
     case N_LIST:

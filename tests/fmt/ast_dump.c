@@ -43,36 +43,68 @@ static void str(Out *o, const char *s)
     add(o, "\"");
 }
 
-static void dump(Out *o, const Node *n, int depth)
+/* An explicit stack, not recursion: a chain like 1+1+1... is as deep as
+ * the file is long. */
+typedef struct Item { const Node *n; int depth; const char *label; int is_node; } Item;
+
+static void dump(Out *o, const Node *root)
 {
-    add(o, "%*s", depth * 2, "");
-    if (!n) { add(o, "nil\n"); return; }
-    add(o, "%d:%s op=%d flags=%d num=%lld name=", n->kind, ast_kind_name((NodeKind)n->kind), n->op, n->flags,
-        (long long)n->num);
-    str(o, n->name);
-    add(o, " name2=");
-    str(o, n->name2);
-    add(o, "\n");
-    const Node *const kids[3] = { n->a, n->b, n->c };
-    for (int i = 0; i < 3; i++) {
-        if (!kids[i]) continue;
-        add(o, "%*s%c:\n", depth * 2 + 1, "", "abc"[i]);
-        dump(o, kids[i], depth + 1);
+    size_t cap = 64, top = 0;
+    Item *st = malloc(sizeof(Item) * cap);
+    if (!st) abort();
+    st[top++] = (Item){ root, 0, NULL, 1 };
+    while (top) {
+        Item it = st[--top];
+        /* depth as a number, not as indentation: output stays linear */
+        if (!it.is_node) { add(o, "%d %s:\n", it.depth, it.label); continue; }
+        const Node *n = it.n;
+        add(o, "%d ", it.depth);
+        if (!n) { add(o, "nil\n"); continue; }
+        add(o, "%d:%s op=%d flags=%d num=%lld name=", n->kind, ast_kind_name((NodeKind)n->kind), n->op, n->flags,
+            (long long)n->num);
+        str(o, n->name);
+        add(o, " name2=");
+        str(o, n->name2);
+        add(o, "\n");
+        /* children are pushed in reverse so that they come out in order */
+        Item kids[1024];
+        int nk = 0;
+        const Node *const abc[3] = { n->a, n->b, n->c };
+        static const char *const names[3] = { "a", "b", "c" };
+        for (int i = 0; i < 3; i++) {
+            if (!abc[i]) continue;
+            kids[nk++] = (Item){ NULL, it.depth, names[i], 0 };
+            kids[nk++] = (Item){ abc[i], it.depth + 1, NULL, 1 };
+        }
+        const Node *const lists[2] = { n->list, n->list2 };
+        static const char *const lnames[2] = { "list", "list2" };
+        for (int i = 0; i < 2; i++) {
+            if (!lists[i]) continue;
+            kids[nk++] = (Item){ NULL, it.depth, lnames[i], 0 };
+            /* list items may be many: push them straight onto the stack later */
+            kids[nk++] = (Item){ lists[i], it.depth + 1, NULL, 2 };
+        }
+        for (int i = nk - 1; i >= 0; i--) {
+            if (kids[i].is_node == 2) {
+                size_t cnt = 0;
+                for (const Node *x = kids[i].n; x; x = x->next) cnt++;
+                while (top + cnt + 8 > cap) { cap *= 2; st = realloc(st, sizeof(Item) * cap); if (!st) abort(); }
+                size_t at = top + cnt;
+                for (const Node *x = kids[i].n; x; x = x->next) st[--at] = (Item){ x, kids[i].depth, NULL, 1 };
+                top += cnt;
+                continue;
+            }
+            if (top + 8 > cap) { cap *= 2; st = realloc(st, sizeof(Item) * cap); if (!st) abort(); }
+            st[top++] = kids[i];
+        }
     }
-    if (n->list) {
-        add(o, "%*slist:\n", depth * 2 + 1, "");
-        for (const Node *x = n->list; x; x = x->next) dump(o, x, depth + 1);
-    }
-    if (n->list2) {
-        add(o, "%*slist2:\n", depth * 2 + 1, "");
-        for (const Node *x = n->list2; x; x = x->next) dump(o, x, depth + 1);
-    }
+    free(st);
 }
 
 char *ast_dump(const Node *n)
 {
     Out o = { 0 };
     add(&o, "%s", "");
-    dump(&o, n, 0);
+    dump(&o, n);
     return o.p;
 }
