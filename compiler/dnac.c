@@ -39,7 +39,6 @@ static const char usage_text[] =
     "  --color / --no-color\n"
     "  -h, --help     this text\n"
     "  --version      the version\n"
-    "\n"
     "  --check        (fmt) change nothing; list the files that are not formatted\n"
     "\n"
     "Lint severities: a file .dnalint in the directory of the first PATH or a parent\n"
