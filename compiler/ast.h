@@ -73,11 +73,11 @@
  *  N_NONE
  *  N_NAME        name
  *  N_EVENTREF                                                          (the keyword `event`)
- *  N_MEMBER      field                object
- *  N_CALL                             callee                                         args
+ *  N_MEMBER      field                object                           depth
+ *  N_CALL                             callee                           depth         args
  *  N_NAMEDARG    name                 value
- *  N_UNARY                            operand                          Op
- *  N_BINARY                           left        right                Op
+ *  N_UNARY                            operand                          Op, depth
+ *  N_BINARY                           left        right                Op, depth
  *  N_LIST                                                                            items
  *  N_RECORD                                                                          N_OPTION(key, value)
  *  N_MATCH                            subject                                        arms
