@@ -15,7 +15,7 @@ MB10=10485760
 # repeat STRING COUNT: STRING written COUNT times, no newline
 repeat() { awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", s }'; }
 
-want_rc=1 args= pattern= reject=
+want_rc=1 args='' pattern='' reject=''
 case $case in
 binary_garbage)         # the first 64 KiB of an ELF executable: NULs, high bytes
     head -c 65536 "$dnac" >in.dna
@@ -66,7 +66,7 @@ error_flood)            # 5,000 errors: at most 100 are shown, then a note
     args=in.dna pattern='^note: 4900 further diagnostics not shown \(at most 100 per file\)$' ;;
 empty_file)             # an empty file is a valid (empty) program
     : >in.dna
-    want_rc=0 args=in.dna pattern= ;;
+    want_rc=0 args=in.dna pattern='' ;;
 missing_file)
     want_rc=2 args=missing.dna
     pattern="^dnac: cannot read 'missing\\.dna': No such file or directory\$" ;;
@@ -80,13 +80,13 @@ unknown_format)
     : >in.dna
     want_rc=2 args='--format xml in.dna' pattern="^dnac: unknown format 'xml' \\(text, json or github\\)\$" ;;
 unknown_command)
-    want_rc=2 args= pattern="^dnac: unknown command 'chekc'\$" ;;
+    want_rc=2 args='' pattern="^dnac: unknown command 'chekc'\$" ;;
 no_path)
-    want_rc=2 args= pattern='^dnac: no PATH given: name \.dna files or directories$' ;;
+    want_rc=2 args='' pattern='^dnac: no PATH given: name \.dna files or directories$' ;;
 explain_unknown)
-    want_rc=2 args= pattern="^dnac: unknown code 'E999'\$" ;;
+    want_rc=2 args='' pattern="^dnac: unknown code 'E999'\$" ;;
 explain_known)
-    want_rc=0 args= pattern= ;;
+    want_rc=0 args='' pattern='' ;;
 *)
     echo "FAIL: unknown case '$case'"; exit 1 ;;
 esac
