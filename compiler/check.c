@@ -83,6 +83,8 @@ static Module *module_of(Program *p, Node *decl)
 void chk_derive(Program *p, Node *d)
 {
     Node *t = d->a;
+    /* a malformed target (`derive grade = ...`) was reported by resolve.c */
+    if (!t || t->kind != N_MEMBER || !t->a || t->a->kind != N_NAME) return;
     Sym *es = sym_get(&p->global[SYM_ENTITY], t->a->name);
     if (!es || !es->entity) return;
     Field *f = ent_field(es->entity, t->name);

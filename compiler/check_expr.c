@@ -415,6 +415,7 @@ static Type *call_expr(Ctx *c, Node *n)
 {
     Program *p = c->p;
     Node *callee = n->a;
+    if (!callee) return set(n, err(c));             /* `(error)(...)`: already reported */
     if (callee->kind == N_NAME) {
         if (!param_get(c->params, callee->name) && !sym_get(&c->mod->values, callee->name)) {
             const struct Builtin *b = builtin_get(callee->name);
