@@ -714,6 +714,8 @@ Type *chk_expr(Ctx *c, Node *n, Type *expect)
     case N_RECORD:
         diag_error(p->diags, DIAG_E021, n->span, "a record is not a value here");
         return set(n, err(c));
+    case N_ERROR:
+        return set(n, err(c));
     default:
         return set(n, err(c));
     }

@@ -84,7 +84,7 @@ static Sym *declare(Program *p, SymTab *tab, SymKind k, const char *name, Node *
     s->name = name;
     s->decl = decl;
     s->mod = m;
-    sym_put(tab, s);
+    if (!sym_put(tab, s)) { p->oom = 1; return NULL; }
     return s;
 }
 
@@ -123,9 +123,19 @@ static Type *prim_type(Program *p, const char *name)
     return NULL;
 }
 
+static Type *res_type_new(Program *p, Node *n, const char *field_name);
+
+/* A type node is resolved once: its enum is one type wherever the field is
+ * read, and its errors are reported once. */
 Type *res_type(Program *p, Node *n, const char *field_name)
 {
     if (!n) return p->t_error;
+    if (!n->ty) n->ty = res_type_new(p, n, field_name);
+    return n->ty;
+}
+
+static Type *res_type_new(Program *p, Node *n, const char *field_name)
+{
     Type *t;
     if (n->a) {                                     /* [T] */
         t = ty_new(p, TY_LIST);

@@ -700,7 +700,7 @@ primary
     | '(' expr ')'                  { $$ = $2; }
     | '[' opt_exprs ']'             { $$ = mk(pc, N_LIST, @$); if ($$) $$->list = $2.head; }
     | MATCH expr '{' arms '}'       { $$ = mk(pc, N_MATCH, @$); if ($$) { $$->a = $2; $$->list = $4.head; } }
-    | '(' error ')'                 { $$ = NULL; }
+    | '(' error ')'                 { $$ = mk(pc, N_ERROR, @$); }
     ;
 
 opt_args
