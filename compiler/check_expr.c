@@ -148,8 +148,12 @@ static Type *name_expr(Ctx *c, Node *n, Type *expect)
         for (Node *q = c->params; q; q = q->next) suggest_add(&sg, q->name);
         if (c->ent) suggest_add(&sg, c->ent->sym->name);
         if (suggest_best(&sg)) diag_help(g, "did you mean '%s'?", suggest_best(&sg));
-        else if (c->ent)
-            diag_help(g, "fields are reached through the entity, e.g. `%s.%s`", c->ent->sym->name, n->name);
+        else if (c->ent && ent_field(c->ent, n->name))
+            diag_help(g, "fields are reached through the entity: `%s.%s`", c->ent->sym->name, n->name);
+        else if (c->event && c->event->sym && c->event->sym->decl) {
+            for (Node *f = c->event->sym->decl->list; f; f = f->next)
+                if (f->name == n->name) { diag_help(g, "event fields are reached through `event`: `event.%s`", n->name); break; }
+        }
     }
     return set(n, err(c));
 }
