@@ -105,7 +105,7 @@ const char *ast_kind_name(NodeKind k)
         "test event", "wait", "expect", "name",
         "int", "decimal", "duration", "time of day", "string", "string part",
         "bool", "none", "name", "event", "member", "call", "named argument",
-        "unary", "binary", "list", "record", "match", "match arm",
+        "unary", "binary", "list", "record", "match", "match arm", "error",
     };
     return k < N__COUNT ? names[k] : "?";
 }

@@ -73,15 +73,16 @@
  *  N_NONE
  *  N_NAME        name
  *  N_EVENTREF                                                          (the keyword `event`)
- *  N_MEMBER      field                object
- *  N_CALL                             callee                                         args
+ *  N_MEMBER      field                object                           depth
+ *  N_CALL                             callee                           depth         args
  *  N_NAMEDARG    name                 value
- *  N_UNARY                            operand                          Op
- *  N_BINARY                           left        right                Op
+ *  N_UNARY                            operand                          Op, depth
+ *  N_BINARY                           left        right                Op, depth
  *  N_LIST                                                                            items
  *  N_RECORD                                                                          N_OPTION(key, value)
  *  N_MATCH                            subject                                        arms
  *  N_ARM                              pattern|NULL result              Op (0: equal)
+ *  N_ERROR                                                             (a syntax error, already reported)
  */
 #ifndef DNA_AST_H
 #define DNA_AST_H
@@ -102,6 +103,7 @@ typedef enum NodeKind {
     N_INT, N_DECIMAL, N_DURATION, N_TIMEOFDAY, N_STRING, N_STRPART, N_BOOL,
     N_NONE, N_NAME, N_EVENTREF, N_MEMBER, N_CALL, N_NAMEDARG, N_UNARY,
     N_BINARY, N_LIST, N_RECORD, N_MATCH, N_ARM,
+    N_ERROR,            /* an expression the parser could not read (reported) */
     N__COUNT
 } NodeKind;
 

@@ -83,6 +83,8 @@ static Module *module_of(Program *p, Node *decl)
 void chk_derive(Program *p, Node *d)
 {
     Node *t = d->a;
+    /* a malformed target (`derive grade = ...`) was reported by resolve.c */
+    if (!t || t->kind != N_MEMBER || !t->a || t->a->kind != N_NAME) return;
     Sym *es = sym_get(&p->global[SYM_ENTITY], t->a->name);
     if (!es || !es->entity) return;
     Field *f = ent_field(es->entity, t->name);
@@ -1112,12 +1114,14 @@ static void check_test(Ctx *c, Node *d)
 
 /* ---- declarations ------------------------------------------------------------ */
 
-static void check_fields(Ctx *c, Node *fields, const char *owner)
+static void check_fields(Ctx *c, Node *fields, const char *owner, int report_dups)
 {
     for (Node *f = fields; f; f = f->next) {
-        for (Node *g = fields; g != f; g = g->next)
-            if (g->name == f->name)
+        for (Node *g = fields; g != f && report_dups; g = g->next)
+            if (g->name == f->name) {
                 diag_error(c->p->diags, DIAG_E022, f->span, "field '%s' is declared twice in %s", f->name, owner);
+                break;
+            }
         if (!f->b) continue;
         Type *t = res_type(c->p, f->a, f->name);
         c->constant = 1;
@@ -1139,14 +1143,16 @@ static void check_decl(Ctx *c, Node *d)
     case N_FN: if (d->sym) chk_fn(c, d->sym); break;
     case N_EVENT:
         for (Node *f = d->list; f; f = f->next) res_type(c->p, f->a, f->name);
-        check_fields(c, d->list, "this event");
+        check_fields(c, d->list, "this event", 1);
         break;
-    case N_ENTITY: check_fields(c, d->list, "this entity"); break;
-    case N_SCORE:
-        c->ent = block_entity(c, d, NULL);
+    case N_ENTITY: check_fields(c, d->list, "this entity", 0); break;     /* resolve.c reported duplicates */
+    case N_SCORE: {
+        Sym *es = sym_get(&c->p->global[SYM_ENTITY], d->name2);       /* an unknown one was reported */
+        c->ent = es ? es->entity : NULL;
         if (d->a) chk_want(c, d->a->a, c->p->t_int, "priority");
         check_rules(c, d->list);
         break;
+    }
     case N_INTENT:
         c->ent = sym_get(&c->p->global[SYM_ENTITY], d->name2) ? sym_get(&c->p->global[SYM_ENTITY], d->name2)->entity : NULL;
         if (d->a) chk_want(c, d->a->a, c->p->t_int, "priority");

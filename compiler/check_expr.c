@@ -148,8 +148,12 @@ static Type *name_expr(Ctx *c, Node *n, Type *expect)
         for (Node *q = c->params; q; q = q->next) suggest_add(&sg, q->name);
         if (c->ent) suggest_add(&sg, c->ent->sym->name);
         if (suggest_best(&sg)) diag_help(g, "did you mean '%s'?", suggest_best(&sg));
-        else if (c->ent)
-            diag_help(g, "fields are reached through the entity, e.g. `%s.%s`", c->ent->sym->name, n->name);
+        else if (c->ent && ent_field(c->ent, n->name))
+            diag_help(g, "fields are reached through the entity: `%s.%s`", c->ent->sym->name, n->name);
+        else if (c->event && c->event->sym && c->event->sym->decl) {
+            for (Node *f = c->event->sym->decl->list; f; f = f->next)
+                if (f->name == n->name) { diag_help(g, "event fields are reached through `event`: `event.%s`", n->name); break; }
+        }
     }
     return set(n, err(c));
 }
@@ -370,7 +374,8 @@ static Type *builtin_call(Ctx *c, Node *n, const struct Builtin *b)
     case B_ANY:
         r = at[0] ? at[0] : err(c);
         if (!strcmp(b->name, "coalesce")) {
-            if (at[0] && at[1] && !ty_assignable(ty_base(at[0]), at[1]) && at[1]->kind != TY_ERROR)
+            if (at[0] && at[1] && !ty_assignable(ty_base(at[0]), ty_base(at[1])) &&
+                !(ty_is_numeric(ty_base(at[0])) && ty_is_numeric(ty_base(at[1]))) && at[1]->kind != TY_ERROR)
                 diag_error(p->diags, DIAG_E020, n->span, "coalesce() of %s and %s", ty_name(at[0]), ty_name(at[1]));
             return set(n, at[1] ? at[1] : err(c));
         }
@@ -414,6 +419,7 @@ static Type *call_expr(Ctx *c, Node *n)
 {
     Program *p = c->p;
     Node *callee = n->a;
+    if (!callee) return set(n, err(c));             /* `(error)(...)`: already reported */
     if (callee->kind == N_NAME) {
         if (!param_get(c->params, callee->name) && !sym_get(&c->mod->values, callee->name)) {
             const struct Builtin *b = builtin_get(callee->name);
@@ -626,6 +632,7 @@ static Type *match_expr(Ctx *c, Node *n, Type *expect)
         if (!rt || rt->kind == TY_ERROR) rt = t;
         else if (t->kind == TY_ERROR) continue;
         else if (rt->kind == TY_INT && t->kind == TY_DECIMAL) rt = t;
+        else if (t->optional && !rt->optional && ty_assignable(ty_optional(p, rt), t)) rt = t;
         else if (!ty_assignable(rt, t) && !(ty_is_numeric(rt) && ty_is_numeric(t)))
             diag_error(p->diags, DIAG_E021, arm->b->span, "this arm gives %s, the first gives %s",
                        ty_name(t), ty_name(rt));
@@ -660,7 +667,7 @@ Type *chk_expr(Ctx *c, Node *n, Type *expect)
     case N_NAME:
         if (c->constant && !(expect && ty_base(expect)->kind == TY_ENUM)) {
             Sym *s = sym_get(&c->mod->values, n->name);
-            if (!s || s->kind != SYM_CONST) {
+            if (!s || (s->kind != SYM_CONST && s->kind != SYM_MODULE)) {
                 Type *t = name_expr(c, n, expect);
                 if (t->kind != TY_ERROR && !(n->flags & 1)) {
                     diag_error(p->diags, DIAG_E021, n->span, "'%s' is not a constant", n->name);
@@ -710,6 +717,8 @@ Type *chk_expr(Ctx *c, Node *n, Type *expect)
     case N_MATCH: return match_expr(c, n, expect);
     case N_RECORD:
         diag_error(p->diags, DIAG_E021, n->span, "a record is not a value here");
+        return set(n, err(c));
+    case N_ERROR:
         return set(n, err(c));
     default:
         return set(n, err(c));

@@ -177,10 +177,20 @@ static void print_snippet(FILE *out, const SrcFile *f, Span sp, uint32_t line, i
         while (we < le && ((unsigned char)f->text[we] & 0xC0) == 0x80) we++;
         if (e > we) e = we;
     }
+    /* never echo bytes that are not UTF-8 to a terminal: stop before them */
+    long bad = src_utf8_invalid(f->text + ws, we - ws);
+    if (bad >= 0) {
+        we = ws + (uint32_t)bad;
+        if (s > we) s = we;
+        if (e > we) e = we;
+    }
     char num[16];
     int w = snprintf(num, sizeof num, "%u", line);
     fprintf(out, " %s |%s%s", num, ws > ls ? " ..." : " ", "");
-    fwrite(f->text + ws, 1, we - ws, out);
+    for (uint32_t i = ws; i < we; i++) {               /* control characters as '?' */
+        unsigned char c = (unsigned char)f->text[i];
+        fputc(c < 0x20 && c != '\t' ? '?' : c == 0x7f ? '?' : c, out);
+    }
     fprintf(out, "%s\n", we < le ? "..." : "");
     fprintf(out, " %*s | %s", w, "", ws > ls ? "   " : "");
     for (uint32_t i = ws; i < s; i++) {

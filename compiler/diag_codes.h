@@ -14,7 +14,7 @@ DIAG(E006, "nested too deeply", "Parentheses, brackets, braces or templates are 
 DIAG(E007, "invalid escape", "A string contains a backslash escape that is not one of \\\" \\\\ \\n \\t \\{ \\}, or a template hole '{...}' that is empty or not closed.")
 DIAG(E008, "invalid number", "A number literal is out of range (integers fit in 64 bits; decimals keep at most three fractional digits) or malformed.")
 DIAG(E010, "unknown event", "The rule names an event that no 'event' declaration in scope declares.")
-DIAG(E011, "unknown field", "The field is not declared on the entity or event, nor built in (score, intent, grade, owner, pipeline, created_at, ...).")
+DIAG(E011, "unknown field", "The field is not declared on the entity or event, nor built in (score, intent, owner, pipeline, first_touch, last_touch, created_at, ...), nor derived with `derive`.")
 DIAG(E012, "unknown enum value", "The value is not one of the enum's declared values.")
 DIAG(E013, "unknown name", "The name is not a const, fn, enum value, module or other declaration in scope.")
 DIAG(E014, "unknown connector", "No 'connector' with this name is declared, or the connector has no such method.")

@@ -1,17 +1,28 @@
 /*
+<<<<<<< HEAD
  * dnac.c - the compiler's command line: dnac check | info | explain | compile | disasm.
+=======
+ * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain.
+>>>>>>> main
  *
  * Library code reports through diagnostics; only this file prints and
  * chooses exit codes: 0 clean, 1 errors in the rules, 2 usage or I/O.
  */
 #include "project.h"
+<<<<<<< HEAD
 #include "emit.h"
 #include "../runtime/bundle.h"
 #include "../runtime/disasm.h"
+=======
+#include "lint.h"
+#include "fmt.h"
+>>>>>>> main
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DNA_VERSION "0.1.0"
@@ -21,10 +32,18 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  check   [--format text|json|github] PATH...   check names and types; every error is reported\n"
+    "  lint    [--format text|json|github] PATH...   check, then report what compiles but is wrong\n"
+    "                                                (codes L001...; severities from .dnalint)\n"
+    "  fmt     [--check] PATH...                     rewrite files in the canonical layout;\n"
+    "                                                --check lists files that would change\n"
     "  info    PATH...                               check, then list what the rules declare\n"
+<<<<<<< HEAD
     "  explain CODE                                  explain a diagnostic code, e.g. E011\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
+=======
+    "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
+>>>>>>> main
     "\n"
     "PATH is a .dna file or a directory searched for .dna files.\n"
     "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"
@@ -37,8 +56,13 @@ static const char usage_text[] =
     "  --color / --no-color\n"
     "  -h, --help     this text\n"
     "  --version      the version\n"
+    "  --check        (fmt) change nothing; list the files that are not formatted\n"
     "\n"
-    "Exit status: 0 clean, 1 errors in the rules, 2 usage or I/O error.\n";
+    "Lint severities: a file .dnalint in the directory of the first PATH or a parent\n"
+    "(up to the repository root) with lines like `L005 = off|warning|error`.\n"
+    "\n"
+    "Exit status: 0 clean, 1 errors in the rules (lint: a finding of severity error;\n"
+    "fmt --check: a file would change; fmt: a file does not parse), 2 usage or I/O error.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -138,6 +162,129 @@ static int cmd_check(int argc, char **argv, const char *argv0)
     return rc;
 }
 
+/* ---- lint ---------------------------------------------------------------- */
+
+static int cmd_lint(int argc, char **argv, const char *argv0)
+{
+    Opts o;
+    Project pr;
+    int rc = parse_opts(argc, argv, &o);
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (rc) { free(o.paths); return rc; }
+    proj_check(&pr);
+    if (pr.diags.nerrors) {                 /* lint only a program that checks clean */
+        rc = report(&pr, &o);
+        goto out;
+    }
+    LintConfig cfg;
+    lint_config_default(&cfg);
+    char cfgpath[4096], err[600];
+    if (lint_config_find(o.paths[0], cfgpath, sizeof cfgpath) &&
+        !lint_config_load(&cfg, cfgpath, err, sizeof err)) {
+        fprintf(stderr, "dnac: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    lint_program(&pr.prog, &cfg, &pr.diags);
+    diag_sort(&pr.diags);
+    FILE *dst = o.format == DIAG_TEXT ? stderr : stdout;
+    int color = o.color >= 0 ? o.color : (o.format == DIAG_TEXT && isatty(2) && !getenv("NO_COLOR"));
+    diag_print(&pr.diags, o.format, dst, color);
+    if (o.format == DIAG_TEXT && (pr.diags.nerrors || pr.diags.nwarnings))
+        fprintf(stderr, "lint: %u error%s, %u warning%s in %d file%s\n", pr.diags.nerrors,
+                pr.diags.nerrors == 1 ? "" : "s", pr.diags.nwarnings, pr.diags.nwarnings == 1 ? "" : "s",
+                pr.nuser, pr.nuser == 1 ? "" : "s");
+    rc = pr.diags.nerrors ? 1 : 0;
+out:
+    proj_free(&pr);
+    free(o.paths);
+    return rc;
+}
+
+/* ---- fmt ----------------------------------------------------------------- */
+
+/* Replace `path` by `text`: a temporary file beside it, then rename. */
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+    char real[4096];
+    if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+    struct stat st;
+    mode_t mode = stat(real, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.fmt-XXXXXX", real);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return 0;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w <= 0) { close(fd); unlink(tmp); return 0; }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0) { unlink(tmp); return 0; }
+    if (rename(tmp, real) != 0) { unlink(tmp); return 0; }
+    return 1;
+}
+
+static int cmd_fmt(int argc, char **argv, const char *argv0)
+{
+    int check = 0, k = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) { while (i < argc) argv[k++] = argv[i++]; break; }
+        if (!strcmp(argv[i], "--check")) check = 1;
+        else argv[k++] = argv[i];
+    }
+    Opts o;
+    Project pr;
+    int rc = parse_opts(k, argv, &o);
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (rc) { free(o.paths); return rc; }
+    uint32_t nfiles = pr.src.n;
+    int unformatted = 0;
+    for (uint32_t i = 1; i < nfiles && rc != 2; i++) {
+        SrcFile *f = pr.src.files[i];
+        uint32_t before = pr.diags.nerrors;
+        Comment *cm = NULL;
+        Node *file = parse_file(&pr.arena, &pr.in, &pr.diags, i, f, &cm);
+        if (pr.diags.nerrors != before) { rc = 1; continue; }   /* refuse: it does not parse */
+        size_t len = 0;
+        char *out = fmt_file(file, cm, f, &len);
+        if (!out) { fprintf(stderr, "dnac: out of memory formatting %s\n", f->path); rc = 2; break; }
+        if (len != f->len || memcmp(out, f->text, len) != 0) {
+            /* never write what would not parse back */
+            DiagList scratch;
+            diag_init(&scratch, &pr.src);
+            uint32_t id = src_add(&pr.src, f->path, out, len);
+            if (id) parse_file(&pr.arena, &pr.in, &scratch, id, pr.src.files[id], NULL);
+            int bad = !id || scratch.nerrors;
+            diag_free(&scratch);
+            if (bad) {
+                fprintf(stderr, "dnac: internal error: formatting %s gives text that does not parse; "
+                        "file left unchanged\n", f->path);
+                rc = 2;
+            } else if (check) {
+                printf("%s\n", f->path);
+                unformatted = 1;
+            } else if (!write_atomic(f->path, out, len)) {
+                fprintf(stderr, "dnac: cannot write '%s': %s\n", f->path, strerror(errno));
+                rc = 2;
+            }
+        }
+        dna_free(out, len + 1);
+    }
+    if (pr.diags.n) {
+        diag_sort(&pr.diags);
+        int color = o.color >= 0 ? o.color : (o.format == DIAG_TEXT && isatty(2) && !getenv("NO_COLOR"));
+        diag_print(&pr.diags, o.format, o.format == DIAG_TEXT ? stderr : stdout, color);
+        if (o.format == DIAG_TEXT)
+            fprintf(stderr, "fmt: %u error%s; files that do not parse are left unchanged\n", pr.diags.nerrors,
+                    pr.diags.nerrors == 1 ? "" : "s");
+    }
+    if (!rc && unformatted) rc = 1;
+    proj_free(&pr);
+    free(o.paths);
+    return rc;
+}
+
 static void list_kind(Project *pr, NodeKind k, const char *title)
 {
     int n = 0;
@@ -220,8 +367,10 @@ static int cmd_explain(int argc, char **argv)
 {
     if (argc != 1) return usage_error("%s", "explain takes one code, e.g. dnac explain E011");
     const char *title = diag_code_title(argv[0]);
+    const char *text = diag_code_text(argv[0]);
+    if (!title) { title = lint_code_title(argv[0]); text = lint_code_text(argv[0]); }
     if (!title) return usage_error("unknown code '%s'", argv[0]);
-    printf("%s: %s\n\n%s\n", argv[0], title, diag_code_text(argv[0]));
+    printf("%s: %s\n\n%s\n", argv[0], title, text);
     return 0;
 }
 
@@ -344,6 +493,8 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(usage_text, stdout); return 0; }
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "lint")) return cmd_lint(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "fmt")) return cmd_fmt(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "explain")) return cmd_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2, argv[0]);

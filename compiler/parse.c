@@ -46,7 +46,7 @@ Node *parse_file(Arena *a, Interner *in, DiagList *diags, uint32_t file_id,
     }
     int rc = run(&pc, f->text, f->len, START_FILE);
     if (comments) *comments = pc.comments;
-    if (rc == 2) diag_error(diags, DIAG_E001, whole, "out of memory while parsing");
+    if (rc == 2 && !pc.fatal) diag_error(diags, DIAG_E001, whole, "out of memory while parsing");
     if (!pc.result) pc.result = ast_new(a, N_FILE, whole);
     return pc.result;
 }
@@ -114,9 +114,15 @@ Node *parse_string(ParseCtx *pc, uint32_t off, uint32_t len, Span sp)
         if (i > lit) parts = ast_append(parts, part_text(pc, lit, i - lit));
         uint32_t k = i + 1;
         while (k < j && (t[k] == ' ' || t[k] == '\t')) k++;
+        const char *q = memchr(t + i + 1, '\\', j - i - 1);
+        if (!q) q = memchr(t + i + 1, '"', j - i - 1);
         if (k == j) {
             Span s = { pc->file_id, i, j + 1 };
             diag_error(pc->diags, DIAG_E007, s, "empty template hole");
+        } else if (q) {
+            Span s = { pc->file_id, (uint32_t)(q - t), (uint32_t)(q - t) + 1 };
+            Diag *g = diag_error(pc->diags, DIAG_E007, s, "a template hole cannot hold a string or an escape");
+            diag_help(g, "put the text in a const and use its name in the hole");
         } else {
             ParseCtx sub = *pc;
             sub.pos = i + 1;
@@ -124,6 +130,7 @@ Node *parse_string(ParseCtx *pc, uint32_t off, uint32_t len, Span sp)
             sub.result = NULL;
             sub.comments = sub.comments_tail = NULL;
             sub.fatal = 0;
+            sub.template_depth = 1;
             run(&sub, t + i + 1, j - i - 1, START_EXPR);
             if (sub.result) parts = ast_append(parts, sub.result);
         }

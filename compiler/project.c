@@ -36,14 +36,23 @@ static int ensure(Project *pr, uint32_t id)
     if (id < pr->cap) return 1;
     uint32_t nc = pr->cap ? pr->cap : 16;
     while (nc <= id) nc *= 2;
-    Node **nf = dna_realloc(pr->files, sizeof(Node *) * pr->cap, sizeof(Node *) * nc);
-    if (!nf) return 0;
+    Node **nf = dna_malloc(sizeof(Node *) * nc);
+    Comment **ncm = dna_malloc(sizeof(Comment *) * nc);
+    if (!nf || !ncm) {
+        dna_free(nf, sizeof(Node *) * nc);
+        dna_free(ncm, sizeof(Comment *) * nc);
+        return 0;
+    }
+    memset(nf, 0, sizeof(Node *) * nc);
+    memset(ncm, 0, sizeof(Comment *) * nc);
+    if (pr->cap) {
+        memcpy(nf, pr->files, sizeof(Node *) * pr->cap);
+        memcpy(ncm, pr->comments, sizeof(Comment *) * pr->cap);
+    }
+    dna_free(pr->files, sizeof(Node *) * pr->cap);
+    dna_free(pr->comments, sizeof(Comment *) * pr->cap);
     pr->files = nf;
-    Comment **ncm = dna_realloc(pr->comments, sizeof(Comment *) * pr->cap, sizeof(Comment *) * nc);
-    if (!ncm) return 0;
     pr->comments = ncm;
-    memset(pr->files + pr->cap, 0, sizeof(Node *) * (nc - pr->cap));
-    memset(pr->comments + pr->cap, 0, sizeof(Comment *) * (nc - pr->cap));
     pr->cap = nc;
     return 1;
 }
@@ -209,6 +218,12 @@ uint32_t proj_check(Project *pr)
             if (d->kind == N_IMPORT) load_import(pr, d);
     Program *p = &pr->prog;
     memset(p, 0, sizeof *p);
+    if (pr->arena.failed) {
+        /* a partial tree is not worth checking */
+        diag_error(&pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory while parsing");
+        diag_sort(&pr->diags);
+        return pr->diags.nerrors;
+    }
     p->arena = &pr->arena;
     p->in = &pr->in;
     p->diags = &pr->diags;
@@ -216,8 +231,8 @@ uint32_t proj_check(Project *pr)
     ty_init(p);
     res_program(p, pr->files + 1, pr->src.n ? pr->src.n - 1 : 0);
     check_program(p);
-    if (pr->arena.failed)
-        diag_error(&pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory");
+    if (pr->arena.failed || p->oom)
+        diag_error(&pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory: the check is incomplete");
     diag_sort(&pr->diags);
     return pr->diags.nerrors;
 }

@@ -84,7 +84,7 @@ static Sym *declare(Program *p, SymTab *tab, SymKind k, const char *name, Node *
     s->name = name;
     s->decl = decl;
     s->mod = m;
-    sym_put(tab, s);
+    if (!sym_put(tab, s)) { p->oom = 1; return NULL; }
     return s;
 }
 
@@ -123,9 +123,19 @@ static Type *prim_type(Program *p, const char *name)
     return NULL;
 }
 
+static Type *res_type_new(Program *p, Node *n, const char *field_name);
+
+/* A type node is resolved once: its enum is one type wherever the field is
+ * read, and its errors are reported once. */
 Type *res_type(Program *p, Node *n, const char *field_name)
 {
     if (!n) return p->t_error;
+    if (!n->ty) n->ty = res_type_new(p, n, field_name);
+    return n->ty;
+}
+
+static Type *res_type_new(Program *p, Node *n, const char *field_name)
+{
     Type *t;
     if (n->a) {                                     /* [T] */
         t = ty_new(p, TY_LIST);
@@ -238,6 +248,12 @@ static void entity_fields(Program *p, Sym *s)
         if (old) {
             diag_error(p->diags, DIAG_E022, f->span, "field '%s' is declared twice in entity '%s'",
                        f->name, s->name);
+            continue;
+        }
+        if (!strcmp(f->name, "score") || !strcmp(f->name, "intent") || !strcmp(f->name, "first_touch") ||
+            !strcmp(f->name, "last_touch")) {
+            Diag *g = diag_error(p->diags, DIAG_E022, f->span, "'%s' is built into every entity", f->name);
+            diag_help(g, "the engine computes %s.%s; name this field differently", s->name, f->name);
             continue;
         }
         ent_add_field(p, e, f->name, t, f, FLD_DECLARED);
@@ -357,6 +373,11 @@ void res_program(Program *p, Node **files, uint32_t nfiles)
                     if (!alias) {
                         const char *dot = strrchr(d->name, '.');
                         alias = dot ? I(dot + 1) : d->name;
+                    }
+                    Sym *old = sym_get(&m->values, alias);
+                    if (old && old->kind == SYM_MODULE && old->decl->name == d->name) {
+                        d->sym = old;                   /* the same import in another file */
+                        continue;
                     }
                     Sym *s = declare(p, &m->values, SYM_MODULE, alias, d, m);
                     if (s) { s->ty = ty_new(p, TY_MODULE); s->ty->sym = s; d->sym = s; }

@@ -14,7 +14,7 @@ void src_init(SrcSet *s) { memset(s, 0, sizeof *s); }
 static void file_free(SrcFile *f)
 {
     if (!f) return;
-    dna_free(f->path, strlen(f->path) + 1);
+    if (f->path) dna_free(f->path, strlen(f->path) + 1);
     dna_free(f->text, (size_t)f->len + 1);
     dna_free(f->lines, sizeof(uint32_t) * f->nlines);
     dna_free(f, sizeof *f);

@@ -107,6 +107,7 @@ typedef struct Program {
     SymTab global[SYM__COUNT];  /* schema kinds; consts/fns live in modules */
     Node **derives;
     int nderives, capderives;
+    int oom;                    /* an allocation failed: the results are incomplete */
     /* common types */
     Type *t_error, *t_string, *t_int, *t_decimal, *t_bool, *t_duration,
          *t_timestamp, *t_timeofday, *t_none, *t_json, *t_effect, *t_strategy,

@@ -37,11 +37,37 @@ int dna_yyparse(void *scanner, ParseCtx *pc);
 static void dna_yyerror(DNA_YYLTYPE *l, void *scanner, ParseCtx *pc, const char *msg);
 static Span S(ParseCtx *pc, Loc l) { Span s = { pc->file_id, l.start, l.end }; return s; }
 static Node *mk(ParseCtx *pc, NodeKind k, Loc l) { return ast_new(pc->arena, k, S(pc, l)); }
+/* Expression depth, kept in `num` of operator, member and call nodes: a
+ * left-deep chain (1+1+1..., a.b.c...) needs no brackets, so the lexer's
+ * bracket limit does not bound it; every pass that walks the tree recurses. */
+static int64_t depth_of(const Node *n)
+{
+    if (!n) return 0;
+    switch (n->kind) {
+    case N_BINARY: case N_UNARY: case N_MEMBER: case N_CALL: return n->num;
+    default: return 1;
+    }
+}
+
+static Node *deep(ParseCtx *pc, Node *n, const Node *x, const Node *y)
+{
+    if (!n) return n;
+    int64_t d = depth_of(x) > depth_of(y) ? depth_of(x) : depth_of(y);
+    n->num = d + 1;
+    if (n->num > PARSE_MAX_DEPTH && !pc->fatal) {
+        Diag *g = diag_error(pc->diags, DIAG_E006, n->span, "expression nested too deeply (the limit is %d levels)",
+                             PARSE_MAX_DEPTH);
+        diag_help(g, "split the expression into a const or a fn");
+        pc->fatal = 1;
+    }
+    return n;
+}
+
 static Node *bin(ParseCtx *pc, Loc l, Op op, Node *x, Node *y)
 {
     Node *n = mk(pc, N_BINARY, l);
     if (n) { n->op = op; n->a = x; n->b = y; }
-    return n;
+    return deep(pc, n, x, y);
 }
 static Node *act(ParseCtx *pc, Loc l, ActKind k)
 {
@@ -109,7 +135,7 @@ static void hint(ParseCtx *pc, Loc l, const char *msg)
 %type <node> category signal_item route_item rarm action wf_item trigger
 %type <node> source_item sig_opt map_assign conn_opt method member member_opt
 %type <node> seq_item chan_limit test_item effect record arm path opt_when
-%type <node> id_node opt_str opt_record string_expr call_arg kv opt_priority
+%type <node> map_target id_node opt_str opt_record string_expr call_arg kv opt_priority
 %type <str> ident dotted opt_alias
 %type <list> decls fields entity_items rules rule_opts categories signal_items
 %type <list> route_items rarms actions wf_items source_items sig_opts map_assigns
@@ -195,7 +221,7 @@ ids
 path
     : NAME                          { $$ = mk(pc, N_NAME, @1); if ($$) $$->name = $1; }
     | EVENT                         { $$ = mk(pc, N_EVENTREF, @1); }
-    | path '.' ident                { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } }
+    | path '.' ident                { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } $$ = deep(pc, $$, $1, NULL); }
     ;
 
 /* ---- declarations --------------------------------------------------- */
@@ -481,7 +507,12 @@ map_assigns
     ;
 
 map_assign
-    : path '=' expr                 { $$ = mk(pc, N_ASSIGN, @$); if ($$) { $$->a = $1; $$->b = $3; } }
+    : map_target '=' expr           { $$ = mk(pc, N_ASSIGN, @$); if ($$) { $$->a = $1; $$->b = $3; } }
+    ;
+
+map_target
+    : ident                         { $$ = mk(pc, N_NAME, @1); if ($$) $$->name = $1; }
+    | map_target '.' ident          { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } $$ = deep(pc, $$, $1, NULL); }
     ;
 
 conn_opts
@@ -637,7 +668,7 @@ expr
     : primary
     | expr OR expr                  { $$ = bin(pc, @$, OP_OR, $1, $3); }
     | expr AND expr                 { $$ = bin(pc, @$, OP_AND, $1, $3); }
-    | NOT expr                      { $$ = mk(pc, N_UNARY, @$); if ($$) { $$->op = OP_NOT; $$->a = $2; } }
+    | NOT expr                      { $$ = mk(pc, N_UNARY, @$); if ($$) { $$->op = OP_NOT; $$->a = $2; } $$ = deep(pc, $$, $2, NULL); }
     | expr EQ expr                  { $$ = bin(pc, @$, OP_EQ, $1, $3); }
     | expr NE expr                  { $$ = bin(pc, @$, OP_NE, $1, $3); }
     | expr LT expr                  { $$ = bin(pc, @$, OP_LT, $1, $3); }
@@ -651,7 +682,7 @@ expr
     | expr '*' expr                 { $$ = bin(pc, @$, OP_MUL, $1, $3); }
     | expr '/' expr                 { $$ = bin(pc, @$, OP_DIV, $1, $3); }
     | expr '%' expr                 { $$ = bin(pc, @$, OP_MOD, $1, $3); }
-    | '-' expr %prec UMINUS         { $$ = mk(pc, N_UNARY, @$); if ($$) { $$->op = OP_NEG; $$->a = $2; } }
+    | '-' expr %prec UMINUS         { $$ = mk(pc, N_UNARY, @$); if ($$) { $$->op = OP_NEG; $$->a = $2; } $$ = deep(pc, $$, $2, NULL); }
     ;
 
 primary
@@ -664,12 +695,12 @@ primary
     | STRING
     | NAME                          { $$ = mk(pc, N_NAME, @$); if ($$) $$->name = $1; }
     | EVENT                         { $$ = mk(pc, N_EVENTREF, @$); }
-    | primary '.' ident             { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } }
-    | primary '(' opt_args ')'      { $$ = mk(pc, N_CALL, @$); if ($$) { $$->a = $1; $$->list = $3.head; } }
+    | primary '.' ident             { $$ = mk(pc, N_MEMBER, @$); if ($$) { $$->a = $1; $$->name = $3; } $$ = deep(pc, $$, $1, NULL); }
+    | primary '(' opt_args ')'      { $$ = mk(pc, N_CALL, @$); if ($$) { $$->a = $1; $$->list = $3.head; } $$ = deep(pc, $$, $1, NULL); }
     | '(' expr ')'                  { $$ = $2; }
     | '[' opt_exprs ']'             { $$ = mk(pc, N_LIST, @$); if ($$) $$->list = $2.head; }
     | MATCH expr '{' arms '}'       { $$ = mk(pc, N_MATCH, @$); if ($$) { $$->a = $2; $$->list = $4.head; } }
-    | '(' error ')'                 { $$ = NULL; }
+    | '(' error ')'                 { $$ = mk(pc, N_ERROR, @$); }
     ;
 
 opt_args
@@ -766,7 +797,15 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCt
             off += snprintf(buf + off, sizeof buf - off, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
                             token_text(exp[i]));
     }
-    if (found == YYSYMBOL_YYEOF && pc->depth > 0) sp.start = sp.end = pc->file->len;
+    if (found == YYSYMBOL_YYEOF) {
+        /* the end of a template hole, or of the file */
+        sp.start = sp.end = pc->template_depth ? pc->pos : pc->file->len;
+        if (pc->template_depth) {
+            Diag *g = diag_error(pc->diags, DIAG_E001, sp, "incomplete expression in a template hole");
+            diag_help(g, "a hole holds one expression, without quotes: {lead.email}");
+            return 0;
+        }
+    }
     diag_error(pc->diags, DIAG_E001, sp, "%s", buf);
     return 0;
 }
