@@ -1,22 +1,15 @@
 /*
-<<<<<<< HEAD
- * dnac.c - the compiler's command line: dnac check | info | explain | compile | disasm.
-=======
- * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain.
->>>>>>> main
+ * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain | compile | disasm.
  *
  * Library code reports through diagnostics; only this file prints and
  * chooses exit codes: 0 clean, 1 errors in the rules, 2 usage or I/O.
  */
 #include "project.h"
-<<<<<<< HEAD
+#include "lint.h"
+#include "fmt.h"
 #include "emit.h"
 #include "../runtime/bundle.h"
 #include "../runtime/disasm.h"
-=======
-#include "lint.h"
-#include "fmt.h"
->>>>>>> main
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,13 +30,9 @@ static const char usage_text[] =
     "  fmt     [--check] PATH...                     rewrite files in the canonical layout;\n"
     "                                                --check lists files that would change\n"
     "  info    PATH...                               check, then list what the rules declare\n"
-<<<<<<< HEAD
-    "  explain CODE                                  explain a diagnostic code, e.g. E011\n"
+    "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
-=======
-    "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
->>>>>>> main
     "\n"
     "PATH is a .dna file or a directory searched for .dna files.\n"
     "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"

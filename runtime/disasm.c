@@ -190,7 +190,7 @@ static void named_unit(Dis *d, const char *what, uint32_t ui, const char *indent
 {
     if (ui == DNA_NIL) return;
     fprintf(d->out, "%s%s:\n", indent, what);
-    char ind[32];
+    char ind[64];
     snprintf(ind, sizeof ind, "%s  ", indent);
     unit_code(d, ui, ind);
 }
