@@ -1,0 +1,97 @@
+/*
+ * engine.h - the rule engine: events in, state and effects out.
+ *
+ * For each event the engine resolves the subject entity from its
+ * identifiers (finding, creating or merging entities), keeps attribution,
+ * runs only the rules the trigger index names for the event, in order
+ * (priority, then source), applies their effects (score and intent points
+ * with caps, expiry and decay; signals and alerts; derived fields; routing;
+ * workflow actions), detects state triggers (changes, becomes, crosses),
+ * schedules timers (alert deadlines, `stays ... for`, inactivity) and fires
+ * them in due order as the watermark passes them.  Every effect goes to
+ * the caller's sink as one JSON line with the trace of why it happened.
+ *
+ * Time: `now` is the event's occurred_at or the timer's due time; the
+ * engine never reads the wall clock.  The engine is single-threaded and
+ * deterministic: the same bundle, events and starting state give the same
+ * effects byte for byte.
+ */
+#ifndef DNA_ENGINE_H
+#define DNA_ENGINE_H
+
+#include "bundle.h"
+#include "state.h"
+#include "timers.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENG_MAX_CHAIN 8             /* emit -> trigger -> emit ... is cut here */
+
+typedef enum EffKind {
+#define EFF_KINDS(X) X(SCORE, "score") X(INTENT, "intent") X(CAPPED, "capped") X(SIGNAL, "signal") \
+    X(ALERT, "alert") X(OVERDUE, "overdue") X(ACK, "ack") X(ROUTE, "route") X(ASSIGN, "assign")       \
+    X(SET, "set") X(MOVE, "move") X(TASK, "task") X(NOTIFY, "notify") X(WEBHOOK, "webhook")           \
+    X(CONNECTOR, "connector") X(ENROLL, "enroll") X(EMIT, "emit") X(CREATE, "create")                  \
+    X(MERGE, "merge") X(CHAIN_CUT, "chain_cut") X(ERROR, "error")
+#define X(e, s) EFF_##e,
+    EFF_KINDS(X)
+#undef X
+    EFF__COUNT
+} EffKind;
+
+const char *eng_effect_name(EffKind k);
+
+/* One effect: `line` is the complete JSON object (no newline), valid only
+ * during the call. */
+typedef struct EngEffect {
+    EffKind kind;
+    uint8_t mode;               /* DnaMode of the rule: live, approval, shadow */
+    uint8_t external;           /* leaves the process: notify, webhook, connector, task, ... */
+    uint64_t entity;            /* handle */
+    const char *line;
+    size_t len;
+} EngEffect;
+
+typedef void (*EngSink)(void *ud, const EngEffect *e);
+
+typedef struct EngStats {
+    uint64_t events, rejected, late, duplicates, timers;
+    uint64_t effects[EFF__COUNT];
+    uint64_t rule_runs;
+} EngStats;
+
+typedef struct Engine Engine;
+
+Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud);
+void    eng_free(Engine *e);
+
+typedef enum EngResult { ENG_OK, ENG_REJECTED, ENG_DUPLICATE, ENG_NOMEM } EngResult;
+
+/* Process one envelope (JSON text).  ENG_REJECTED: why[] says why, nothing
+ * changed.  ENG_DUPLICATE: the id was seen before, nothing changed.  Timers
+ * due at or before the event's occurred_at fire first. */
+EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen);
+/* Fire every timer due at or before `watermark`. */
+void eng_advance(Engine *e, int64_t watermark);
+/* The latest event time seen (the watermark in replay). */
+int64_t eng_clock(const Engine *e);
+const EngStats *eng_stats(const Engine *e);
+
+/* Give an entity field values before any event (`dnac test`'s `given`):
+ * `fields` is a JSON object; returns the handle, 0 with why[] on error. */
+uint64_t eng_given(Engine *e, const char *kind, const char *fields_json, size_t len, int64_t now,
+                   char *why, size_t whylen);
+
+/* Entities: the store's handles run 1..eng_count().  eng_entity_json()
+ * writes one state line (the replay contract) for a live entity at `now`;
+ * it returns 0 for a merged-away handle. */
+uint64_t eng_count(const Engine *e);
+int      eng_entity_json(Engine *e, uint64_t handle, int64_t now, struct JsonW *w);
+/* The entity's kind name and key (first identity value), for sorting. */
+const char *eng_entity_key(Engine *e, uint64_t handle, const char **kind);
+Ent     *eng_entity(Engine *e, uint64_t handle);
+/* Refresh computed slots (score, components, intent) of an entity at now. */
+void     eng_refresh(Engine *e, Ent *x, int64_t now);
+
+#endif
