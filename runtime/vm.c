@@ -13,6 +13,7 @@
  */
 #include "vm.h"
 
+#include <assert.h>
 #include <string.h>
 
 #if defined(DNA_VM_SWITCH) || !(defined(__GNUC__) || defined(__clang__))
@@ -110,7 +111,13 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
 #define ANY_NONE(x, y) ((x)->kind == DNA_VK_NONE || (y)->kind == DNA_VK_NONE)
 #define NEED_STR(x) do { if ((x)->kind != DNA_VK_STR) THROW(VM_ERR_TYPE); } while (0)
 #ifndef NDEBUG
-#define VM_TRACE() do { if (vm->trace) vm->trace(vm->trace_ud, b, (uint32_t)(ip - code), R); } while (0)
+    /* debug builds: every instruction is inside its unit and its A operand
+     * is a register of the unit (the verifier's promises), and can be traced */
+#define VM_TRACE() do { \
+        assert(ip >= code + u->pc && ip < code + u->pc + u->len); \
+        assert(DNA_INS_A(*ip) < u->nregs); \
+        if (vm->trace) vm->trace(vm->trace_ud, b, (uint32_t)(ip - code), R); \
+    } while (0)
 #else
 #define VM_TRACE() ((void)0)
 #endif
