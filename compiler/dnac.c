@@ -1,5 +1,5 @@
 /*
- * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain.
+ * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain | compile | disasm.
  *
  * Library code reports through diagnostics; only this file prints and
  * chooses exit codes: 0 clean, 1 errors in the rules, 2 usage or I/O.
@@ -7,6 +7,9 @@
 #include "project.h"
 #include "lint.h"
 #include "fmt.h"
+#include "emit.h"
+#include "../runtime/bundle.h"
+#include "../runtime/disasm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +31,8 @@ static const char usage_text[] =
     "                                                --check lists files that would change\n"
     "  info    PATH...                               check, then list what the rules declare\n"
     "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
+    "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
+    "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
     "\n"
     "PATH is a .dna file or a directory searched for .dna files.\n"
     "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"
@@ -36,6 +41,7 @@ static const char usage_text[] =
     "  --format FMT   text (default; carets under the span), json (one object per line),\n"
     "                 github (::error annotations for GitHub Actions)\n"
     "  --stdlib DIR   the standard library directory\n"
+    "  -o FILE        compile: where to write the bundle\n"
     "  --color / --no-color\n"
     "  -h, --help     this text\n"
     "  --version      the version\n"
@@ -61,6 +67,7 @@ typedef struct Opts {
     int color;                  /* -1 auto */
     const char **paths;
     int npaths;
+    const char *output;         /* compile -o */
 } Opts;
 
 static int parse_opts(int argc, char **argv, Opts *o)
@@ -68,6 +75,7 @@ static int parse_opts(int argc, char **argv, Opts *o)
     o->format = DIAG_TEXT;
     o->stdlib = NULL;
     o->color = -1;
+    o->output = NULL;
     o->paths = calloc((size_t)argc + 1, sizeof(char *));
     o->npaths = 0;
     if (!o->paths) return usage_error("%s", "out of memory");
@@ -86,6 +94,9 @@ static int parse_opts(int argc, char **argv, Opts *o)
         } else if (!strcmp(a, "--stdlib")) {
             if (i + 1 >= argc) return usage_error("%s needs a directory", "--stdlib");
             o->stdlib = argv[++i];
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc) return usage_error("%s needs a file name", a);
+            o->output = argv[++i];
         } else if (!strcmp(a, "--color")) o->color = 1;
         else if (!strcmp(a, "--no-color")) o->color = 0;
         else return usage_error("unknown option '%s'", a);
@@ -352,6 +363,116 @@ static int cmd_explain(int argc, char **argv)
     return 0;
 }
 
+static int cmd_compile(int argc, char **argv, const char *argv0)
+{
+    Opts o;
+    Project pr;
+    int rc = parse_opts(argc, argv, &o);
+    if (!rc && !o.output) rc = usage_error("%s", "compile needs -o OUT.dnab");
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (rc) { free(o.paths); return rc; }
+    proj_check(&pr);
+    rc = report(&pr, &o);
+    DnaBuf buf = { 0 };
+    if (!rc) {
+        if (emit_bundle(&pr, &buf)) {
+            diag_sort(&pr.diags);
+            rc = report(&pr, &o);
+            if (!rc) rc = 1;
+        }
+    }
+    if (!rc) {
+        /* write beside the target, then rename: a reader never sees half a bundle */
+        size_t n = strlen(o.output) + 16;
+        char *tmp = malloc(n);
+        FILE *f = NULL;
+        if (tmp) {
+            snprintf(tmp, n, "%s.tmp%ld", o.output, (long)getpid());
+            f = fopen(tmp, "wb");
+        }
+        int ok = f && fwrite(buf.p, 1, buf.n, f) == buf.n;
+        if (f && fclose(f) != 0) ok = 0;
+        if (ok && rename(tmp, o.output) != 0) ok = 0;
+        if (!ok) {
+            fprintf(stderr, "dnac: cannot write '%s'\n", o.output);
+            if (tmp) remove(tmp);
+            rc = 2;
+        }
+        free(tmp);
+    }
+    dna_buf_free(&buf);
+    proj_free(&pr);
+    free(o.paths);
+    return rc;
+}
+
+/* Source lines for the disassembler, read on demand; stdlib/... paths are
+ * looked up in the standard library directory. */
+typedef struct LineCache {
+    const char *stdlib;
+    char *path, *text;
+    size_t len;
+} LineCache;
+
+static const char *source_line(void *ud, const char *path, uint32_t line)
+{
+    LineCache *c = ud;
+    if (!c->path || strcmp(c->path, path)) {
+        free(c->path);
+        free(c->text);
+        c->path = strdup(path);
+        c->text = NULL;
+        char full[4096];
+        if (!strncmp(path, "stdlib/", 7) && c->stdlib) snprintf(full, sizeof full, "%s/%s", c->stdlib, path + 7);
+        else snprintf(full, sizeof full, "%s", path);
+        FILE *f = fopen(full, "rb");
+        if (f) {
+            size_t cap = 65536, n = 0;
+            char *t = malloc(cap + 1);
+            size_t got;
+            while (t && (got = fread(t + n, 1, cap - n, f)) > 0) {
+                n += got;
+                if (n == cap) { char *nt = realloc(t, cap * 2 + 1); if (!nt) break; t = nt; cap *= 2; }
+            }
+            fclose(f);
+            if (t) { t[n] = 0; c->text = t; c->len = n; }
+        }
+    }
+    if (!c->text) return NULL;
+    const char *s = c->text;
+    for (uint32_t i = 1; i < line && s; i++) {
+        s = strchr(s, '\n');
+        if (s) s++;
+    }
+    return s;
+}
+
+static int cmd_disasm(int argc, char **argv, const char *argv0)
+{
+    const char *stdlib = NULL, *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--stdlib") && i + 1 < argc) stdlib = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option '%s'", argv[i]);
+        else if (path) return usage_error("%s", "disasm takes one bundle");
+        else path = argv[i];
+    }
+    if (!path) return usage_error("%s", "disasm needs a bundle: dnac disasm OUT.dnab");
+    DnaBundle b;
+    DnaLoadResult res;
+    DnaLoadError e = bundle_load_file(path, &b, &res);
+    if (e) {
+        fprintf(stderr, "dnac: %s\n", res.msg);
+        bundle_free(&b);
+        return e == DNA_LOAD_IO ? 2 : 1;
+    }
+    LineCache lc = { stdlib ? stdlib : proj_find_stdlib(argv0), NULL, NULL, 0 };
+    dis_bundle(&b, stdout, source_line, &lc);
+    free(lc.path);
+    free(lc.text);
+    bundle_free(&b);
+    return ferror(stdout) ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { fputs(usage_text, stderr); return 2; }
@@ -365,5 +486,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "fmt")) return cmd_fmt(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "explain")) return cmd_explain(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 2, argv + 2, argv[0]);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -1,0 +1,100 @@
+/*
+ * dnad.c - the daemon's command line.
+ *
+ * Built so far: loading and verifying a bundle.  `dnad check-bundle B`
+ * loads B and reports what it holds; `dnad serve --bundle B` loads and
+ * verifies B and refuses to start on a bad one, but the server itself
+ * (HTTP ingest, engine, stores) is not built yet: after a successful load
+ * it says so and exits 2.  Exit status: 0 ok, 1 a bad bundle, 2 usage,
+ * I/O, or a command that is not built yet.
+ */
+#include "bundle.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DNA_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: dnad COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  check-bundle B           load and verify bundle B (format version, checksum,\n"
+    "                           length, references, bytecode) and summarize it\n"
+    "  serve --bundle B         load and verify B; the server itself is NOT BUILT YET:\n"
+    "                           after a successful load dnad says so and exits 2\n"
+    "\n"
+    "Not built yet: serve (HTTP ingest, engine, stores), replay, migrate.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help               this text\n"
+    "  --version                the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 the bundle was refused, 2 usage, I/O or not built yet.\n";
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "dnad: ");
+    fprintf(stderr, msg, arg);
+    fprintf(stderr, "\nTry 'dnad --help'.\n");
+    return 2;
+}
+
+static int load(const char *path, DnaBundle *b)
+{
+    DnaLoadResult res;
+    DnaLoadError e = bundle_load_file(path, b, &res);
+    if (e == DNA_LOAD_OK) return 0;
+    fprintf(stderr, "dnad: refusing bundle: %s\n", res.msg);
+    bundle_free(b);
+    return e == DNA_LOAD_IO ? 2 : 1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc != 1) return usage_error("%s", "check-bundle takes one bundle file");
+    DnaBundle b;
+    int rc = load(argv[0], &b);
+    if (rc) return rc;
+    printf("%s: ok: format %u, %u events, %u entities, %u rules, %u code units, %u instructions\n", argv[0],
+           b.version, b.nevents, b.nentities, b.nrules, b.nunits, b.ncode);
+    bundle_free(&b);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *bundle = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--bundle") && i + 1 < argc) bundle = argv[++i];
+        else if (!strncmp(argv[i], "--bundle=", 9)) bundle = argv[i] + 9;
+        else if ((!strcmp(argv[i], "--db") || !strcmp(argv[i], "--listen")) && i + 1 < argc) i++;
+        else return usage_error("unknown argument '%s'", argv[i]);
+    }
+    if (!bundle) return usage_error("%s", "serve needs --bundle B");
+    DnaBundle b;
+    int rc = load(bundle, &b);
+    if (rc) return rc;
+    fprintf(stderr, "dnad: bundle %s loaded and verified (%u rules); serve is not built yet\n", bundle, b.nrules);
+    bundle_free(&b);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { fputs(usage_text, stderr); return 2; }
+    const char *cmd = argv[1];
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+    if (!strcmp(cmd, "--version")) { printf("dnad %s (bundle format %d)\n", DNA_VERSION, DNA_BUNDLE_VERSION); return 0; }
+    if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "replay") || !strcmp(cmd, "migrate")) {
+        fprintf(stderr, "dnad: '%s' is not built yet\n", cmd);
+        return 2;
+    }
+    return usage_error("unknown command '%s'", cmd);
+}
