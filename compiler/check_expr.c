@@ -377,6 +377,9 @@ static Type *builtin_call(Ctx *c, Node *n, const struct Builtin *b)
             if (at[0] && at[1] && !ty_assignable(ty_base(at[0]), ty_base(at[1])) &&
                 !(ty_is_numeric(ty_base(at[0])) && ty_is_numeric(ty_base(at[1]))) && at[1]->kind != TY_ERROR)
                 diag_error(p->diags, DIAG_E020, n->span, "coalesce() of %s and %s", ty_name(at[0]), ty_name(at[1]));
+            if (at[0] && at[1] && ty_is_numeric(ty_base(at[0])) && ty_is_numeric(ty_base(at[1])) &&
+                (ty_base(at[0])->kind != TY_INT || ty_base(at[1])->kind != TY_INT))
+                return set(n, at[1]->optional ? ty_optional(p, p->t_decimal) : p->t_decimal);
             return set(n, at[1] ? at[1] : err(c));
         }
         break;

@@ -778,14 +778,18 @@ static uint32_t jexpr(EmitCtx *e, Node *n)
     if (!n) return DNA_NIL;
     uint32_t at = e->b.njnodes;
     DnaConst k;
-    if (n->kind == N_MEMBER || (n->kind == N_NAME && !strcmp(n->name, "body"))) {
+    /* a path below the request body (source maps) or the response (method `set`) */
+    if (n->kind == N_MEMBER || (n->kind == N_NAME && (!strcmp(n->name, "body") || !strcmp(n->name, "response")))) {
         char path[512];
         size_t len = 0;
         Node *chain[64];
         int depth = 0;
         Node *q = n;
         while (q->kind == N_MEMBER && depth < 64) { chain[depth++] = q; q = q->a; }
-        if (q->kind != N_NAME || strcmp(q->name, "body")) { ex_error(e, n->span, "only body paths can be stored"); return DNA_NIL; }
+        if (q->kind != N_NAME || (strcmp(q->name, "body") && strcmp(q->name, "response"))) {
+            ex_error(e, n->span, "only paths below body or response can be stored");
+            return DNA_NIL;
+        }
         path[0] = 0;
         for (int i = depth - 1; i >= 0; i--)
             len += (size_t)snprintf(path + len, len < sizeof path ? sizeof path - len : 0, "%s%s",

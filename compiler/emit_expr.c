@@ -228,7 +228,7 @@ static void call(EmitCtx *e, Node *n, int dst)
         Rep want = rep_of(n->ty);
         if (id == VM_BI_coalesce && n->list && n->list->next) {
             Rep r0 = rep_of(n->list->ty), r1 = rep_of(n->list->next->ty);
-            if (is_num(r0) && is_num(r1) && r0 != r1) {
+            if (is_num(r0) && is_num(r1) && r0 != r1 && want != RP_DEC) {
                 /* the checker types coalesce(x, y) as y's type, so
                  * coalesce(decimal?, 0) would read a decimal as an int */
                 Diag *g = diag_emit(&e->pr->diags, SEV_ERROR, "B001", n->span,
@@ -423,6 +423,8 @@ static void logic(EmitCtx *e, Node *n, int dst)
     patch(e, j);
 }
 
+static Node *list_literal(Node *n);
+
 static void binary(EmitCtx *e, Node *n, int dst)
 {
     Op op = (Op)n->op;
@@ -438,17 +440,30 @@ static void binary(EmitCtx *e, Node *n, int dst)
             expr(e, n->b, y);
             abc(e, VM_OP_CONTAINS, dst, dst, y);
             e->u.top = base;
-        } else if (n->a->kind == N_LIST) in_list(e, dst, n->b, n->a);
+        } else if (list_literal(n->a)) in_list(e, dst, n->b, list_literal(n->a));
         else if (rep_of(n->a->ty) == RP_LIST) has(e, dst, n->a, n->b);
         else ex_error(e, n->span, "'contains' on %s cannot be compiled", ty_name(n->a->ty));
         return;
     case OP_IN:
-        if (n->b->kind == N_LIST) in_list(e, dst, n->a, n->b);
+        if (list_literal(n->b)) in_list(e, dst, n->a, list_literal(n->b));
         else if (rep_of(n->b->ty) == RP_LIST) has(e, dst, n->b, n->a);
         else ex_error(e, n->span, "'in' on %s cannot be compiled", ty_name(n->b->ty));
         return;
     default: arith(e, n, dst); return;
     }
+}
+
+/* A list literal, directly or through a const (`in FREE_MAIL`). */
+static Node *list_literal(Node *n)
+{
+    for (int guard = 0; n && guard < 32; guard++) {
+        if (n->kind == N_LIST) return n;
+        if ((n->kind != N_NAME && n->kind != N_MEMBER) || !n->sym) return NULL;
+        Sym *s = n->sym;
+        if (s->kind != SYM_CONST || !s->decl) return NULL;
+        n = s->decl->a;
+    }
+    return NULL;
 }
 
 static void match(EmitCtx *e, Node *n, int dst)

@@ -191,7 +191,7 @@ static void named_unit(Dis *d, const char *what, uint32_t ui, const char *indent
     if (ui == DNA_NIL) return;
     fprintf(d->out, "%s%s:\n", indent, what);
     char ind[64];
-    snprintf(ind, sizeof ind, "%s  ", indent);
+    snprintf(ind, sizeof ind, "%.48s  ", indent);
     unit_code(d, ui, ind);
 }
 
@@ -218,8 +218,8 @@ static void action_text(Dis *d, uint32_t ai, uint32_t entity, const char *indent
         else fprintf(d->out, " %s", S(d, a->ref2));
     }
     fputc('\n', d->out);
-    char ind[40];
-    snprintf(ind, sizeof ind, "%s  ", indent);
+    char ind[64];
+    snprintf(ind, sizeof ind, "%.48s  ", indent);
     for (uint32_t i = a->arg; i < a->arg + a->nargs && i < b->nargs; i++) {
         const DnaArg *g = &b->args[i];
         if (g->konst != DNA_NIL) {

@@ -13,6 +13,7 @@
  */
 #include "vm.h"
 
+#include <assert.h>
 #include <string.h>
 
 #if defined(DNA_VM_SWITCH) || !(defined(__GNUC__) || defined(__clang__))
@@ -27,6 +28,14 @@
 #define VM_RUN vm_run_goto
 const int vm_has_computed_goto = VM_USE_GOTO;
 #endif
+
+/* Write a register field by field: building a DnaValue temporary and
+ * copying it makes the compiler store two halves and reload the whole,
+ * which stalls store forwarding on every instruction. */
+#define SETI(dst, v) do { DnaValue *d_ = &(dst); d_->u.i = (v); d_->len = 0; d_->kind = DNA_VK_INT; } while (0)
+#define COPYV(dst, src) do { DnaValue *d_ = &(dst); const DnaValue *s_ = &(src); \
+        d_->u = s_->u; d_->len = s_->len; d_->kind = s_->kind; } while (0)
+#define SETNONE(dst) do { DnaValue *d_ = &(dst); d_->u.i = 0; d_->len = 0; d_->kind = DNA_VK_NONE; } while (0)
 
 static inline int truthy(const DnaValue *v) { return v->kind != DNA_VK_NONE && v->u.i != 0; }
 
@@ -87,7 +96,10 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
     uint32_t used = 0;
     uint32_t w;
     VmResult err = VM_OK;
-    memset(R, 0, sizeof(DnaValue) * u->nregs);
+    /* Registers start as none.  Only the kind matters: every instruction
+     * checks it before it trusts the payload, so a stale payload of an
+     * earlier evaluation is never read. */
+    for (uint32_t i = 0; i < u->nregs; i++) R[i].kind = DNA_VK_NONE;
 
 #define A_ DNA_INS_A(w)
 #define B_ DNA_INS_B(w)
@@ -99,7 +111,13 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
 #define ANY_NONE(x, y) ((x)->kind == DNA_VK_NONE || (y)->kind == DNA_VK_NONE)
 #define NEED_STR(x) do { if ((x)->kind != DNA_VK_STR) THROW(VM_ERR_TYPE); } while (0)
 #ifndef NDEBUG
-#define VM_TRACE() do { if (vm->trace) vm->trace(vm->trace_ud, b, (uint32_t)(ip - code), R); } while (0)
+    /* debug builds: every instruction is inside its unit and its A operand
+     * is a register of the unit (the verifier's promises), and can be traced */
+#define VM_TRACE() do { \
+        assert(ip >= code + u->pc && ip < code + u->pc + u->len); \
+        assert(DNA_INS_A(*ip) < u->nregs); \
+        if (vm->trace) vm->trace(vm->trace_ud, b, (uint32_t)(ip - code), R); \
+    } while (0)
 #else
 #define VM_TRACE() ((void)0)
 #endif
@@ -124,9 +142,9 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
 #endif
 
     VM_CASE(LOADK) R[A_] = K[BX_]; VM_NEXT;
-    VM_CASE(LOADI) R[A_] = dna_int(SBX_); VM_NEXT;
-    VM_CASE(LOADNONE) R[A_] = dna_none(); VM_NEXT;
-    VM_CASE(MOVE) R[A_] = R[B_]; VM_NEXT;
+    VM_CASE(LOADI) SETI(R[A_], SBX_); VM_NEXT;
+    VM_CASE(LOADNONE) SETNONE(R[A_]); VM_NEXT;
+    VM_CASE(MOVE) COPYV(R[A_], R[B_]); VM_NEXT;
     VM_CASE(LDE) {
         uint32_t s = BX_;
         if (s >= st->nevent) THROW(VM_ERR_SLOT);
@@ -139,7 +157,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         R[A_] = st->entity[s];
         VM_NEXT;
     }
-    VM_CASE(LDSELF) R[A_] = dna_int(st->self); VM_NEXT;
+    VM_CASE(LDSELF) SETI(R[A_], st->self); VM_NEXT;
     VM_CASE(DEREF) {
         DnaValue *r = &R[A_];
         if (r->kind == DNA_VK_NONE) VM_NEXT;
@@ -147,7 +165,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         if (!st->deref) THROW(VM_ERR_DEREF);
         uint32_t n = 0;
         const DnaValue *p = st->deref(st->ud, BX_, r->u.i, &n);
-        if (!p) *r = dna_none();
+        if (!p) SETNONE(*r);
         else { r->u.items = p; r->len = n; r->kind = DNA_VK_SLOTS; }
         VM_NEXT;
     }
@@ -162,30 +180,30 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
     VM_CASE(JMP) ip += SBX_; VM_NEXT;
     VM_CASE(JF) if (!truthy(&R[A_])) ip += SBX_; VM_NEXT;
     VM_CASE(JT) if (truthy(&R[A_])) ip += SBX_; VM_NEXT;
-    VM_CASE(NOT) R[A_] = dna_int(!truthy(&R[B_])); VM_NEXT;
-    VM_CASE(BOOL) R[A_] = dna_int(truthy(&R[B_])); VM_NEXT;
-    VM_CASE(ISNONE) R[A_] = dna_int(R[B_].kind == DNA_VK_NONE); VM_NEXT;
-    VM_CASE(ISSET) R[A_] = dna_int(R[B_].kind != DNA_VK_NONE); VM_NEXT;
+    VM_CASE(NOT) SETI(R[A_], !truthy(&R[B_])); VM_NEXT;
+    VM_CASE(BOOL) SETI(R[A_], truthy(&R[B_])); VM_NEXT;
+    VM_CASE(ISNONE) SETI(R[A_], R[B_].kind == DNA_VK_NONE); VM_NEXT;
+    VM_CASE(ISSET) SETI(R[A_], R[B_].kind != DNA_VK_NONE); VM_NEXT;
     VM_CASE(EQ_I) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = ANY_NONE(x, y) ? x->kind == y->kind : x->u.i == y->u.i;
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(NE_I) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = ANY_NONE(x, y) ? x->kind == y->kind : x->u.i == y->u.i;
-        R[A_] = dna_int(!r);
+        SETI(R[A_], !r);
         VM_NEXT;
     }
     VM_CASE(LT_I) {
         const DnaValue *x = &R[B_], *y = &R[C_];
-        R[A_] = dna_int(!ANY_NONE(x, y) && x->u.i < y->u.i);
+        SETI(R[A_], !ANY_NONE(x, y) && x->u.i < y->u.i);
         VM_NEXT;
     }
     VM_CASE(LE_I) {
         const DnaValue *x = &R[B_], *y = &R[C_];
-        R[A_] = dna_int(!ANY_NONE(x, y) && x->u.i <= y->u.i);
+        SETI(R[A_], !ANY_NONE(x, y) && x->u.i <= y->u.i);
         VM_NEXT;
     }
     VM_CASE(EQ_S) {
@@ -193,7 +211,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         int r;
         if (ANY_NONE(x, y)) r = x->kind == y->kind;
         else { NEED_STR(x); NEED_STR(y); r = str_eq(x, y); }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(NE_S) {
@@ -201,21 +219,21 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         int r;
         if (ANY_NONE(x, y)) r = x->kind == y->kind;
         else { NEED_STR(x); NEED_STR(y); r = str_eq(x, y); }
-        R[A_] = dna_int(!r);
+        SETI(R[A_], !r);
         VM_NEXT;
     }
     VM_CASE(LT_S) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = 0;
         if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = str_cmp(x, y) < 0; }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(LE_S) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = 0;
         if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = str_cmp(x, y) <= 0; }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(CONTAINS) {
@@ -225,7 +243,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
             NEED_STR(x); NEED_STR(y);
             r = y->len == 0 || (y->len <= x->len && memmem(x->u.s, x->len, y->u.s, y->len) != NULL);
         }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(HAS_I) {
@@ -236,7 +254,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
             for (uint32_t i = 0; i < l->len && !r; i++)
                 r = l->u.items[i].kind != DNA_VK_NONE && l->u.items[i].u.i == x->u.i;
         }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(HAS_S) {
@@ -248,16 +266,16 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
             for (uint32_t i = 0; i < l->len && !r; i++)
                 r = l->u.items[i].kind == DNA_VK_STR && str_eq(&l->u.items[i], x);
         }
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
 #define ARITH(name, expr_ok) \
     VM_CASE(name) { \
         const DnaValue *x = &R[B_], *y = &R[C_]; \
-        if (ANY_NONE(x, y)) { R[A_] = dna_none(); VM_NEXT; } \
+        if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; } \
         int64_t r; \
         if (expr_ok) THROW(VM_ERR_OVERFLOW); \
-        R[A_] = dna_int(r); \
+        SETI(R[A_], r); \
         VM_NEXT; \
     }
     ARITH(ADD, __builtin_add_overflow(x->u.i, y->u.i, &r))
@@ -266,43 +284,43 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
 #undef ARITH
     VM_CASE(MOD) {
         const DnaValue *x = &R[B_], *y = &R[C_];
-        if (ANY_NONE(x, y)) { R[A_] = dna_none(); VM_NEXT; }
+        if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; }
         if (y->u.i == 0) THROW(VM_ERR_DIV_ZERO);
-        R[A_] = dna_int(y->u.i == -1 ? 0 : x->u.i % y->u.i);
+        SETI(R[A_], y->u.i == -1 ? 0 : x->u.i % y->u.i);
         VM_NEXT;
     }
     VM_CASE(MUL_D) {
         const DnaValue *x = &R[B_], *y = &R[C_];
-        if (ANY_NONE(x, y)) { R[A_] = dna_none(); VM_NEXT; }
+        if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; }
         int ovf = 0;
         int64_t r = div_half_even((__int128)x->u.i * y->u.i, 1000, &ovf);
         if (ovf) THROW(VM_ERR_OVERFLOW);
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(DIV_D) {
         const DnaValue *x = &R[B_], *y = &R[C_];
-        if (ANY_NONE(x, y)) { R[A_] = dna_none(); VM_NEXT; }
+        if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; }
         if (y->u.i == 0) THROW(VM_ERR_DIV_ZERO);
         int ovf = 0;
         int64_t r = div_half_even((__int128)x->u.i * 1000, y->u.i, &ovf);
         if (ovf) THROW(VM_ERR_OVERFLOW);
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(NEG) {
         const DnaValue *x = &R[B_];
-        if (x->kind == DNA_VK_NONE) { R[A_] = dna_none(); VM_NEXT; }
+        if (x->kind == DNA_VK_NONE) { SETNONE(R[A_]); VM_NEXT; }
         if (x->u.i == INT64_MIN) THROW(VM_ERR_OVERFLOW);
-        R[A_] = dna_int(-x->u.i);
+        SETI(R[A_], -x->u.i);
         VM_NEXT;
     }
     VM_CASE(I2D) {
         const DnaValue *x = &R[B_];
-        if (x->kind == DNA_VK_NONE) { R[A_] = dna_none(); VM_NEXT; }
+        if (x->kind == DNA_VK_NONE) { SETNONE(R[A_]); VM_NEXT; }
         int64_t r;
         if (__builtin_mul_overflow(x->u.i, (int64_t)1000, &r)) THROW(VM_ERR_OVERFLOW);
-        R[A_] = dna_int(r);
+        SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(CALL) {
@@ -310,9 +328,9 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         const DnaValue *y = x + 1;       /* only read by two-argument builtins */
         DnaValue res = dna_none();
         unsigned id = B_;
-        if (id == VM_BI_is_set) { R[A_] = dna_int(x->kind != DNA_VK_NONE); VM_NEXT; }
-        if (id == VM_BI_coalesce) { R[A_] = x->kind != DNA_VK_NONE ? *x : *y; VM_NEXT; }
-        if (id == VM_BI_now) { R[A_] = dna_int(st->now_ms); VM_NEXT; }
+        if (id == VM_BI_is_set) { SETI(R[A_], x->kind != DNA_VK_NONE); VM_NEXT; }
+        if (id == VM_BI_coalesce) { const DnaValue *c_ = x->kind != DNA_VK_NONE ? x : y; COPYV(R[A_], *c_); VM_NEXT; }
+        if (id == VM_BI_now) { SETI(R[A_], st->now_ms); VM_NEXT; }
         if (x->kind == DNA_VK_NONE || (vm_builtin_nargs(id) == 2 && y->kind == DNA_VK_NONE)) {
             R[A_] = res;
             VM_NEXT;
@@ -395,7 +413,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         default:
             THROW(VM_ERR_TYPE);     /* env(), header(): refused by the verifier */
         }
-        R[A_] = res;
+        COPYV(R[A_], res);
         VM_NEXT;
     }
     VM_CASE(SBEGIN) R[A_] = dna_str(scratch + used, 0); VM_NEXT;
@@ -439,7 +457,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         VM_NEXT;
     }
     VM_CASE(RET) {
-        *out = R[A_];
+        COPYV(*out, R[A_]);
         vm->scratch_used = used;
         vm->err = VM_OK;
         return VM_OK;

@@ -451,6 +451,26 @@ static void test_verifier(void)
     CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "restored bundle verifies: %s", msg);
 }
 
+#ifndef NDEBUG
+static int traced;
+static void trace(void *ud, const DnaBundle *b, uint32_t pc, const DnaValue *regs)
+{
+    (void)ud; (void)b; (void)regs;
+    traced += (int)pc + 1;
+}
+
+/* debug builds can trace every instruction */
+static void test_trace(void)
+{
+    vm_goto.trace = trace;
+    vm_switch.trace = trace;
+    traced = 0;
+    RUN(1, ASBX(LOADI, 0, 1), ASBX(JMP, 0, 1), ASBX(LOADI, 0, 2), ABC(RET, 0, 0, 0));
+    CHECK_EQ_I(traced, 2 * (1 + 2 + 4));       /* pcs 0, 1, 3 in each build */
+    vm_goto.trace = vm_switch.trace = NULL;
+}
+#endif
+
 int main(void)
 {
     setup();
@@ -463,6 +483,9 @@ int main(void)
     test_builtins();
     test_strings();
     test_error_text();
+#ifndef NDEBUG
+    test_trace();
+#endif
     for (int op = 0; op < VM_OP__COUNT; op++)
         CHECK(tested[op], "opcode %s has no test", vm_op_name((unsigned)op));
     test_verifier();
