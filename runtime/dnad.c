@@ -9,6 +9,8 @@
  * I/O, or a command that is not built yet.
  */
 #include "bundle.h"
+#include "clock.h"
+#include "replay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,10 +23,15 @@ static const char usage_text[] =
     "Commands:\n"
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
+    "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
+    "         [--strict] [--format text|markdown]\n"
+    "                           run B over the events with every external effect\n"
+    "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
+    "                           baseline DIR/diff.jsonl; a summary on stdout\n"
     "  serve --bundle B         load and verify B; the server itself is NOT BUILT YET:\n"
     "                           after a successful load dnad says so and exits 2\n"
     "\n"
-    "Not built yet: serve (HTTP ingest, engine, stores), replay, migrate.\n"
+    "Not built yet: serve (HTTP ingest, stores), migrate.\n"
     "\n"
     "Options:\n"
     "  -h, --help               this text\n"
@@ -62,6 +69,47 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+static int cmd_replay(int argc, char **argv)
+{
+    ReplayOpts o;
+    memset(&o, 0, sizeof o);
+    const char *bundle = NULL, *baseline = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format")) {
+            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--out")) o.out = v;
+            else if (!strcmp(a, "--baseline")) baseline = v;
+            else if (!strcmp(a, "--format")) {
+                if (!strcmp(v, "markdown")) o.markdown = 1;
+                else if (strcmp(v, "text")) return usage_error("unknown format '%s' (text or markdown)", v);
+            } else {
+                if (clk_parse(v, strlen(v), &o.until)) return usage_error("--until needs an RFC 3339 time, not '%s'", v);
+                o.has_until = 1;
+            }
+        } else if (!strcmp(a, "--strict")) o.strict = 1;
+        else if (a[0] == '-' && a[1]) return usage_error("unknown option '%s'", a);
+        else if (!bundle) bundle = a;
+        else if (!o.events) o.events = a;
+        else return usage_error("unexpected argument '%s'", a);
+    }
+    if (!bundle || !o.events) return usage_error("%s", "replay needs a bundle and an events file");
+    if (!o.out) return usage_error("%s", "replay needs --out DIR");
+    DnaBundle b, base;
+    int rc = load(bundle, &b);
+    if (rc) return rc;
+    if (baseline) {
+        rc = load(baseline, &base);
+        if (rc) { bundle_free(&b); return rc; }
+        o.baseline = &base;
+    }
+    rc = rep_run(&b, &o, stdout);
+    if (baseline) bundle_free(&base);
+    bundle_free(&b);
+    return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     const char *bundle = NULL;
@@ -90,9 +138,10 @@ int main(int argc, char **argv)
             return 0;
         }
     if (!strcmp(cmd, "--version")) { printf("dnad %s (bundle format %d)\n", DNA_VERSION, DNA_BUNDLE_VERSION); return 0; }
+    if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
-    if (!strcmp(cmd, "replay") || !strcmp(cmd, "migrate")) {
+    if (!strcmp(cmd, "migrate")) {
         fprintf(stderr, "dnad: '%s' is not built yet\n", cmd);
         return 2;
     }

@@ -779,3 +779,125 @@ void eng_advance(Engine *e, int64_t wm)
     e->evid = saved_id;
     e->now = saved_now;
 }
+
+/* ---- the state line of an entity (the replay contract) ------------------------------- */
+
+int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
+{
+    Ent *x = e->st->ops->get(e->st, h);
+    if (!x || x->merged_into) return 0;
+    const DnaBundle *b = e->b;
+    const DnaEntity *en = &b->entities[x->kind];
+    int64_t saved = e->now;
+    e->now = now;
+    eng_refresh(e, x, now);
+    e->now = saved;
+    jw_obj(w);
+    jw_key(w, "entity"); jw_str(w, bundle_str(b, en->name));
+    jw_key(w, "key"); jw_str(w, eng_key_of(e, x));
+    jw_key(w, "identities");
+    jw_obj(w);
+    for (uint32_t i = 0; i < en->nidentity; i++) {
+        DnaValue v = x->slots[en->identity[i]];
+        if (v.kind == DNA_VK_NONE) continue;
+        jw_key(w, bundle_str(b, en->slots[en->identity[i]].name));
+        eng_write_value(e, w, v, en->slots[en->identity[i]].type);
+    }
+    jw_end_obj(w);
+    jw_key(w, "fields");
+    jw_obj(w);
+    uint32_t grade = DNA_NIL;
+    for (uint32_t s = 0; s < en->nslots; s++) {
+        const DnaSlot *sl = &en->slots[s];
+        if (sl->kind == DS_DERIVED && !strcmp(bundle_str(b, sl->name), "grade")) { grade = s; continue; }
+        if (sl->kind != DS_DECLARED && sl->kind != DS_DERIVED) continue;
+        if (x->slots[s].kind == DNA_VK_NONE) continue;
+        const char *name = bundle_str(b, sl->name);
+        if (!strcmp(name, "owner")) continue;
+        jw_key(w, name);
+        eng_write_value(e, w, x->slots[s], sl->type);
+    }
+    for (uint32_t s = 0; s < en->nslots; s++) {     /* attribution and times */
+        const DnaSlot *sl = &en->slots[s];
+        if (sl->kind != DS_TOUCH && sl->kind != DS_BUILTIN) continue;
+        const char *name = bundle_str(b, sl->name);
+        if (!strcmp(name, "owner") || !strcmp(name, "pipeline") || x->slots[s].kind == DNA_VK_NONE) continue;
+        jw_key(w, name);
+        eng_write_value(e, w, x->slots[s], sl->type);
+    }
+    jw_end_obj(w);
+    jw_key(w, "score");
+    jw_obj(w);
+    uint32_t ss = bundle_slot(b, x->kind, "score");
+    jw_key(w, "total"); jw_milli(w, ss != DNA_NIL ? x->slots[ss].u.i : 0);
+    jw_key(w, "components");
+    jw_obj(w);
+    for (uint32_t s = 0; s < en->nslots; s++) {
+        if (en->slots[s].kind != DS_COMPONENT) continue;
+        const char *n = bundle_str(b, en->slots[s].name);
+        const char *dot = strchr(n, '.');
+        jw_key(w, dot ? dot + 1 : n);
+        jw_milli(w, x->slots[s].u.i);
+    }
+    jw_end_obj(w);
+    jw_end_obj(w);
+    jw_key(w, "grade");
+    if (grade != DNA_NIL && x->slots[grade].kind != DNA_VK_NONE) eng_write_value(e, w, x->slots[grade], en->slots[grade].type);
+    else jw_null(w);
+    uint32_t ip = bundle_slot(b, x->kind, "intent.primary");
+    if (ip != DNA_NIL) {
+        jw_key(w, "intent");
+        jw_obj(w);
+        jw_key(w, "primary"); eng_write_value(e, w, x->slots[ip], en->slots[ip].type);
+        uint32_t ic = bundle_slot(b, x->kind, "intent.confidence");
+        jw_key(w, "confidence"); jw_milli(w, ic != DNA_NIL ? x->slots[ic].u.i : 0);
+        jw_key(w, "points");
+        jw_obj(w);
+        for (uint32_t s = 0; s < en->nslots; s++) {
+            if (en->slots[s].kind != DS_INTENT_CATEGORY) continue;
+            const char *n = bundle_str(b, en->slots[s].name);
+            const char *dot = strchr(n, '.');
+            jw_key(w, dot ? dot + 1 : n);
+            jw_milli(w, x->slots[s].u.i);
+        }
+        jw_end_obj(w);
+        jw_end_obj(w);
+    }
+    jw_key(w, "signals");
+    jw_arr(w);
+    for (uint32_t i = 0; i < x->nsignals; i++) {
+        const EntSignal *s = &x->signals[i];
+        const DnaSignal *ds = &b->signals[s->signal];
+        int64_t age = now - s->at;
+        if (ds->decay_ms > 0 && age >= ds->decay_ms) continue;
+        double f = ds->decay_ms > 0 ? 1.0 - (double)age / (double)ds->decay_ms : 1.0;
+        jw_obj(w);
+        jw_key(w, "signal"); jw_str(w, bundle_str(b, ds->name));
+        jw_key(w, "weight"); jw_milli(w, led_round((double)s->weight * f));
+        jw_key(w, "detected_at"); jw_time(w, s->at);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_key(w, "alerts");
+    jw_arr(w);
+    static const char *const st[] = { "open", "acknowledged", "overdue" };
+    static const char *const pr[] = { "critical", "high", "medium", "low" };
+    for (uint32_t i = 0; i < x->nsignals; i++) {
+        const EntSignal *s = &x->signals[i];
+        jw_obj(w);
+        jw_key(w, "id"); jw_int(w, (int64_t)s->alert);
+        jw_key(w, "signal"); jw_str(w, bundle_str(b, b->signals[s->signal].name));
+        jw_key(w, "priority"); jw_str(w, pr[b->signals[s->signal].priority % 4]);
+        jw_key(w, "due"); jw_time(w, s->due);
+        jw_key(w, "status"); jw_str(w, st[s->status % 3]);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    uint32_t ps = bundle_slot(b, x->kind, "pipeline"), os = bundle_slot(b, x->kind, "owner");
+    jw_key(w, "pipeline");
+    if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) jw_strn(w, x->slots[ps].u.s, x->slots[ps].len); else jw_null(w);
+    jw_key(w, "owner");
+    if (os != DNA_NIL && x->slots[os].kind == DNA_VK_STR) jw_strn(w, x->slots[os].u.s, x->slots[os].len); else jw_null(w);
+    jw_end_obj(w);
+    return 1;
+}

@@ -21,6 +21,7 @@
 
 #include "bundle.h"
 #include "state.h"
+#include "jsonw.h"
 #include "timers.h"
 
 #include <stddef.h>
@@ -87,7 +88,7 @@ uint64_t eng_given(Engine *e, const char *kind, const char *fields_json, size_t 
  * writes one state line (the replay contract) for a live entity at `now`;
  * it returns 0 for a merged-away handle. */
 uint64_t eng_count(const Engine *e);
-int      eng_entity_json(Engine *e, uint64_t handle, int64_t now, struct JsonW *w);
+int      eng_entity_json(Engine *e, uint64_t handle, int64_t now, JsonW *w);
 /* The entity's kind name and key (first identity value), for sorting. */
 const char *eng_entity_key(Engine *e, uint64_t handle, const char **kind);
 Ent     *eng_entity(Engine *e, uint64_t handle);
