@@ -998,6 +998,20 @@ static int parse_rfc3339(const char *s)
     return 0;
 }
 
+/* A value in a test record: a time stamp is written as an RFC 3339 string. */
+static void test_value(Ctx *c, Node *v, Type *want)
+{
+    if (want && ty_base(want)->kind == TY_TIMESTAMP && v->kind == N_STRING && !v->list) {
+        if (!parse_rfc3339(v->name)) {
+            Diag *g = diag_error(c->p->diags, DIAG_E025, v->span, "'%s' is not an RFC 3339 time stamp", v->name);
+            diag_help(g, "write it like \"2026-10-01T09:00:00Z\"");
+        }
+        v->ty = want;
+        return;
+    }
+    chk_want(c, v, want, "the value");
+}
+
 static void check_record_for_entity(Ctx *c, Node *rec, Entity *e)
 {
     for (Node *kv = rec->list; kv; kv = kv->next) {
@@ -1017,7 +1031,7 @@ static void check_record_for_entity(Ctx *c, Node *rec, Entity *e)
         }
         Type *want = f->ty;
         if (want && ty_base(want)->kind == TY_ENTITY) want = ty_optional(c->p, c->p->t_string);  /* by key */
-        chk_want(c, kv->a, want, "the value");
+        test_value(c, kv->a, want);
     }
 }
 
@@ -1061,7 +1075,7 @@ static void check_test(Ctx *c, Node *d)
                         chk_expr(c, kv->a, NULL);
                         continue;
                     }
-                    chk_want(c, kv->a, res_type(p, f->a, f->name), "the value");
+                    test_value(c, kv->a, res_type(p, f->a, f->name));
                 }
             if (x->c)
                 for (Node *kv = x->c->list; kv; kv = kv->next) {

@@ -8,6 +8,7 @@
 #include "lint.h"
 #include "fmt.h"
 #include "emit.h"
+#include "testrun.h"
 #include "../runtime/bundle.h"
 #include "../runtime/disasm.h"
 
@@ -31,6 +32,7 @@ static const char usage_text[] =
     "                                                --check lists files that would change\n"
     "  info    PATH...                               check, then list what the rules declare\n"
     "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
+    "  test    [-v] [--filter TEXT] PATH...          run the test blocks; ends with \"N passed, N failed\"\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
     "\n"
@@ -447,6 +449,43 @@ static const char *source_line(void *ud, const char *path, uint32_t line)
     return s;
 }
 
+static int cmd_test(int argc, char **argv, const char *argv0)
+{
+    Opts o;
+    Project pr;
+    int verbose = 0;
+    const char *filter = NULL;
+    /* test's own options first: -v, --filter TEXT */
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0;
+    if (!rest) return 2;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) verbose = 1;
+        else if (!strcmp(argv[i], "--filter")) {
+            if (i + 1 >= argc) { free(rest); return usage_error("%s needs a text", "--filter"); }
+            filter = argv[++i];
+        } else rest[nrest++] = argv[i];
+    }
+    int rc = parse_opts(nrest, rest, &o);
+    if (!rc) rc = load(&pr, &o, argv0);
+    if (rc) { free(o.paths); free(rest); return rc; }
+    proj_check(&pr);
+    rc = report(&pr, &o);
+    if (!rc) {
+        TestSummary sum;
+        if (tr_run(&pr, stdout, verbose, filter, &sum) != 0) {
+            rc = report(&pr, &o) ? 1 : 1;
+        } else {
+            printf("%u passed, %u failed\n", sum.passed, sum.failed);
+            rc = sum.failed ? 1 : 0;
+        }
+    }
+    proj_free(&pr);
+    free(o.paths);
+    free(rest);
+    return rc;
+}
+
 static int cmd_disasm(int argc, char **argv, const char *argv0)
 {
     const char *stdlib = NULL, *path = NULL;
@@ -488,5 +527,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "explain")) return cmd_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "test")) return cmd_test(argc - 2, argv + 2, argv[0]);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -1114,7 +1114,55 @@ static const char *stored_path(EmitCtx *e, SrcFile *f, char *buf, size_t len)
 
 static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 
-uint32_t emit_bundle(Project *pr, DnaBuf *out)
+/* The entity kind an expectation reads: the first entity it names. */
+static const Entity *named_entity(Node *n)
+{
+    if (!n) return NULL;
+    if (n->kind == N_NAME && n->ty && ty_base(n->ty)->kind == TY_ENTITY && !n->sym) return ty_base(n->ty)->entity;
+    const Entity *x;
+    if ((x = named_entity(n->a)) != NULL) return x;
+    if ((x = named_entity(n->b)) != NULL) return x;
+    for (Node *c = n->list; c; c = c->next)
+        if ((x = named_entity(c)) != NULL) return x;
+    return NULL;
+}
+
+static void test_units(EmitCtx *e, EmitTests *t)
+{
+    FOR_DECLS(e, d) {
+        if (d->kind != N_TEST) continue;
+        for (Node *x = d->list; x; x = x->next) {
+            if (x->kind != N_EXPECT || x->op != EXP_TRUE || !x->a) continue;
+            const Entity *ent = named_entity(x->a);
+            uint32_t ek = ent ? ex_entity(e, ent) : DNA_NIL;
+            if (t->n == t->cap) {
+                uint32_t nc = t->cap ? t->cap * 2 : 16;
+                EmitExpect *nv = dna_realloc(t->v, sizeof(EmitExpect) * t->cap, sizeof(EmitExpect) * nc);
+                if (!nv) { e->errors++; return; }
+                t->v = nv;
+                t->cap = nc;
+            }
+            EmitExpect *ee = &t->v[t->n++];
+            ee->expect = x;
+            ee->entity = ek;
+            ee->unit = ex_unit(e, x->a, e->p->t_bool, DNA_NIL, DNA_NIL, ek, NULL);
+            ee->actual = DNA_NIL;
+            if (x->a->kind == N_BINARY && x->a->op >= OP_EQ && x->a->op <= OP_GE && x->a->a->kind != N_INT &&
+                x->a->a->kind != N_DECIMAL && x->a->a->kind != N_STRING)
+                ee->actual = ex_unit(e, x->a->a, NULL, DNA_NIL, DNA_NIL, ek, NULL);
+        }
+    }
+}
+
+void emit_tests_free(EmitTests *t)
+{
+    dna_free(t->v, sizeof(EmitExpect) * t->cap);
+    memset(t, 0, sizeof *t);
+}
+
+uint32_t emit_bundle(Project *pr, DnaBuf *out) { return emit_bundle_tests(pr, out, NULL); }
+
+uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
 {
     memset(out, 0, sizeof *out);
     EmitCtx *e = dna_malloc(sizeof *e);
@@ -1200,6 +1248,7 @@ uint32_t emit_bundle(Project *pr, DnaBuf *out)
         FOR_DECLS(e, d) if (d->kind == N_DERIVE && d->sym && done) derive_decl(e, d, done, &ndone, 0);
     }
     trigger_index(e);
+    if (tests) test_units(e, tests);
 
     uint32_t errors = (uint32_t)e->errors;
     if (!errors) {

@@ -17,4 +17,23 @@
  * bundle cannot hold yet); on 0, *out holds the bytes (dna_buf_free). */
 uint32_t emit_bundle(Project *pr, DnaBuf *out);
 
+/* `dnac test`: the same bundle plus a code unit for every `expect EXPR`
+ * of every test block, and for a comparison also one for its left side
+ * (to show the actual value).  Units read the entity the expression
+ * names (`lead.score == 20` reads a lead). */
+typedef struct EmitExpect {
+    Node *expect;               /* the N_EXPECT */
+    uint32_t unit;              /* the condition */
+    uint32_t actual;            /* the left side of a comparison, or DNA_NIL */
+    uint32_t entity;            /* entity kind read, or DNA_NIL */
+} EmitExpect;
+
+typedef struct EmitTests {
+    EmitExpect *v;
+    uint32_t n, cap;
+} EmitTests;
+
+uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests);
+void     emit_tests_free(EmitTests *t);
+
 #endif

@@ -189,6 +189,22 @@ int eng_truthy(Engine *e, Ent *x, uint32_t unit)
     return v.kind == DNA_VK_INT ? v.u.i != 0 : v.kind == DNA_VK_STR ? v.len != 0 : 0;
 }
 
+int eng_eval_at(Engine *e, uint64_t h, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml)
+{
+    Ent *x = h ? eng_live(e, h) : NULL;
+    int64_t saved = e->now;
+    e->now = now;
+    if (x) eng_refresh(e, x, now);
+    DnaState s = eng_state(e, x);
+    VmResult r = vm_eval(&e->vm, e->b, unit, &s, out);
+    e->now = saved;
+    if (r == VM_OK) return 0;
+    vm_error_text(&e->vm, e->b, msg, ml);
+    return -1;
+}
+
+void eng_value_json(Engine *e, JsonW *w, DnaValue v, DnaType t) { eng_write_value(e, w, v, t); }
+
 /* ---- entities ---------------------------------------------------------------- */
 
 Ent *eng_live(Engine *e, uint64_t h)
@@ -441,8 +457,9 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
                     if (!strcmp(bundle_str(b, b->entities[i].slots[b->entities[i].identity[j]].name), key)) { k = i; break; }
         if (k == DNA_NIL) REJECT("\"subject.%.40s\" is not an identity of any entity", key);
         uint32_t s = slot_named(b, k, key);
-        if (s == DNA_NIL || b->entities[k].slots[s].kind != DS_IDENTITY)
-            REJECT("\"subject.%.40s\" is not an identity of %s", key, bundle_str(b, b->entities[k].name));
+        int is_id = 0;
+        for (uint32_t j = 0; s != DNA_NIL && j < b->entities[k].nidentity; j++) is_id |= b->entities[k].identity[j] == s;
+        if (!is_id) REJECT("\"subject.%.40s\" is not an identity of %s", key, bundle_str(b, b->entities[k].name));
         if (!json_is_string(val) || !json_string_length(val)) REJECT("\"subject.%.40s\" must be a non-empty string", key);
         kind = k;
         nids++;
@@ -648,7 +665,9 @@ uint64_t eng_given(Engine *e, const char *kind_name, const char *json, size_t le
         uint32_t s = slot_named(b, kind, key);
         if (s == DNA_NIL) { snprintf(why, whylen, "'%s' is not a field of %s", key, kind_name); goto out; }
         const DnaSlot *sl = &en->slots[s];
-        if (sl->kind == DS_IDENTITY) continue;
+        int is_id = 0;
+        for (uint32_t j = 0; j < en->nidentity; j++) is_id |= en->identity[j] == s;
+        if (is_id) continue;
         DnaValue v;
         char msg[128];
         if (sl->type.code == DT_REF) {

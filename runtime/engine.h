@@ -94,5 +94,11 @@ const char *eng_entity_key(Engine *e, uint64_t handle, const char **kind);
 Ent     *eng_entity(Engine *e, uint64_t handle);
 /* Refresh computed slots (score, components, intent) of an entity at now. */
 void     eng_refresh(Engine *e, Ent *x, int64_t now);
+/* Evaluate a code unit against an entity (0: none) at `now`, as `dnac test`
+ * does for its expectations.  0, or -1 with msg[] (a runtime error).  A
+ * string result stays valid until the next evaluation. */
+int      eng_eval_at(Engine *e, uint64_t handle, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml);
+/* Write a value of type t as JSON (decimals as fixed point, enums by name). */
+void     eng_value_json(Engine *e, JsonW *w, DnaValue v, DnaType t);
 
 #endif
