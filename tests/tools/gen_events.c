@@ -154,13 +154,13 @@ static const Name last_names[] = {
     {"M\xc3\xbcller", "mueller"}, {"Schmidt", "schmidt"}, {"Schneider", "schneider"},
     {"Fischer", "fischer"}, {"Weber", "weber"}, {"Meyer", "meyer"}, {"Wagner", "wagner"},
     {"Becker", "becker"}, {"Schulz", "schulz"}, {"Hoffmann", "hoffmann"}, {"Koch", "koch"},
-    {"Richter", "richter"}, {"Klein", "klein"}, {"Wolf", "wolf"}, {"Schr\xc3\xb6" "der", "schroeder"},
+    {"Richter", "richter"}, {"Klein", "klein"}, {"Wolf", "wolf"}, {"Schr\303\266der", "schroeder"},
     {"Neumann", "neumann"}, {"Schwarz", "schwarz"}, {"Zimmermann", "zimmermann"},
     {"Braun", "braun"}, {"Kr\xc3\xbcger", "krueger"}, {"Hartmann", "hartmann"}, {"Lange", "lange"},
     {"Werner", "werner"}, {"Krause", "krause"}, {"Lehmann", "lehmann"},
     {"K\xc3\xb6hler", "koehler"}, {"Maier", "maier"}, {"Huber", "huber"}, {"Kaiser", "kaiser"},
     {"Rossi", "rossi"}, {"Bianchi", "bianchi"}, {"Dubois", "dubois"}, {"Martin", "martin"},
-    {"Garc\xc3\xad" "a", "garcia"}, {"Nov\xc3\xa1k", "novak"}, {"Kowalski", "kowalski"},
+    {"Garc\303\255a", "garcia"}, {"Nov\xc3\xa1k", "novak"}, {"Kowalski", "kowalski"},
     {"Jensen", "jensen"}, {"Nielsen", "nielsen"}, {"Smith", "smith"}, {"Jones", "jones"},
     {"Taylor", "taylor"}, {"Brown", "brown"}, {"Tanaka", "tanaka"}, {"Sato", "sato"},
     {"Kim", "kim"}, {"Lee", "lee"}, {"Wang", "wang"}, {"Li", "li"}, {"Nakamura", "nakamura"},
@@ -285,7 +285,7 @@ static const char *const messages[] = {
     "We'd like to compare your pipeline with our in-house setup.",
     "Interested in a pilot project (Q1).",
     "Do you offer academic pricing?",
-    "Bitte rufen Sie mich zur\xc3\xbc" "ck \xe2\x80\x93 danke!",
+    "Bitte rufen Sie mich zur\303\274ck \342\200\223 danke!",
     "Looking for a partner for a 3-year research programme;\nbudget approved.",
 };
 static const char *const li_campaigns[] = { "li-research-q4", "li-pharma-leaders", "li-partner-outreach" };
@@ -458,7 +458,8 @@ static int64_t gen_time(Gen *g, Rng *r, int64_t lo, int64_t hi)
 /* a delay skewed towards short: lo + (hi-lo) * u1 * u2 */
 static int64_t gen_delay(Rng *r, int64_t lo, int64_t hi)
 {
-    double u = gen_unit(r) * gen_unit(r);
+    double u = gen_unit(r);
+    u *= gen_unit(r);
     int64_t d = lo + (int64_t)((double)(hi - lo) * u);
     return d - d % CLK_SECOND;
 }
@@ -637,7 +638,8 @@ static int known(int64_t at, int64_t t) { return at <= t; }
 static int64_t web_visit(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t, unsigned ids_first, unsigned ids_rest)
 {
     const Lead *L = &g->leads[li];
-    uint32_t pages = 1 + gen_below(r, 3) + (gen_chance(r, 0.3) ? gen_below(r, 6) : 0);
+    uint32_t pages = 1 + gen_below(r, 3);
+    if (gen_chance(r, 0.3)) pages += gen_below(r, 6);
     for (uint32_t p = 0; p < pages; p++) {
         uint32_t url = gen_pick(r, url_weights[L->interest], U__COUNT);
         uint32_t flags = 0;
@@ -736,7 +738,14 @@ static void meeting(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t, uint3
     if (ev_add(g, li, E_MEETING_SCHEDULED, t, ID_CRM, (uint32_t)((starts - t) / CLK_MINUTE), kind + 1)) st->count++;
 }
 
-/* a session after the email is known */
+static void li_reply(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t, unsigned ids)
+{
+    uint32_t campaign = gen_below(r, NELEM(li_campaigns) + 1), message = 1 + gen_below(r, NELEM(li_replies));
+    if (ev_add(g, li, E_LINKEDIN_REPLY, t, ids, campaign, message)) st->count++;
+}
+
+/* a session after the email is known.  (Random draws are never two
+ * arguments of one call: C leaves their order to the compiler.) */
 static void known_session(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t)
 {
     const Lead *L = &g->leads[li];
@@ -746,7 +755,8 @@ static void known_session(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t)
                                         { 32, 34, 8, 6, 7, 6, 4, 3 } };
     switch (gen_pick(r, w[L->interest], S_N)) {
     case S_WEB: {
-        int64_t end = web_visit(g, r, li, st, t, portal_ids(r, st, t), portal_ids(r, st, t + 1));
+        unsigned first = portal_ids(r, st, t), rest = portal_ids(r, st, t + 1);
+        int64_t end = web_visit(g, r, li, st, t, first, rest);
         end += gen_delay(r, 20 * CLK_SECOND, 3 * CLK_MINUTE);
         unsigned both = ID_PORTAL | ID_EMAIL;
         if (L->interest == INT_RESEARCH && gen_chance(r, 0.25)) {
@@ -761,8 +771,12 @@ static void known_session(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t)
         break;
     }
     case S_EMAIL:
-        if (known(st->blocked_at, t)) web_visit(g, r, li, st, t, portal_ids(r, st, t), portal_ids(r, st, t + 1));
-        else email_session(g, r, li, st, t);
+        if (known(st->blocked_at, t)) {
+            unsigned first = portal_ids(r, st, t), rest = portal_ids(r, st, t + 1);
+            web_visit(g, r, li, st, t, first, rest);
+        } else {
+            email_session(g, r, li, st, t);
+        }
         break;
     case S_FORM:
         form_submit(g, r, li, t, ID_EMAIL, st, 0);
@@ -784,9 +798,9 @@ static void known_session(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t)
             st->li_at = t;
             if (ev_add(g, li, E_LINKEDIN_CONNECT, t, ID_LINKEDIN | ID_EMAIL, gen_below(r, NELEM(li_campaigns) + 1), 0))
                 st->count++;
-        } else if (ev_add(g, li, E_LINKEDIN_REPLY, t, gen_chance(r, 0.5) ? ID_LINKEDIN | ID_EMAIL : ID_LINKEDIN,
-                          gen_below(r, NELEM(li_campaigns) + 1), 1 + gen_below(r, NELEM(li_replies)))) {
-            st->count++;
+        } else {
+            unsigned ids = gen_chance(r, 0.5) ? ID_LINKEDIN | ID_EMAIL : ID_LINKEDIN;
+            li_reply(g, r, li, st, t, ids);
         }
         break;
     case S_CRM:
@@ -801,19 +815,20 @@ static void known_session(Gen *g, Rng *r, uint32_t li, LeadState *st, int64_t t)
             uint32_t k = gen_pick(r, news_weights, NELEM(news_weights));
             if (ev_add(g, li, E_COMPANY_NEWS, t, ID_EMAIL, k, gen_below(r, 3))) st->count++;
         } else if (x < 8 || !known(st->li_at, t)) {
-            if (ev_add(g, li, E_INTENT_DATA, t, ID_EMAIL, gen_below(r, NELEM(providers)), gen_below(r, NELEM(topics))))
-                st->count++;
-        } else if (ev_add(g, li, E_JOB_CHANGE, t, ID_LINKEDIN, gen_below(r, g->ncos), gen_below(r, 5 * 4 + 1))) {
-            st->count++;
+            uint32_t provider = gen_below(r, NELEM(providers)), topic = gen_below(r, NELEM(topics));
+            if (ev_add(g, li, E_INTENT_DATA, t, ID_EMAIL, provider, topic)) st->count++;
+        } else {
+            uint32_t company = gen_below(r, g->ncos), title = gen_below(r, 5 * 4 + 1);
+            if (ev_add(g, li, E_JOB_CHANGE, t, ID_LINKEDIN, company, title)) st->count++;
         }
         break;
     }
     case S_DEMO:
         if (!st->demoed && L->interest != INT_RESEARCH) {
             st->demoed = 1;
-            if (ev_add(g, li, E_DEMO_REQUEST, t, ID_EMAIL, gen_chance(r, 0.6) ? 1 + gen_below(r, NELEM(products)) : 0,
-                       gen_chance(r, 0.5) ? 1 + gen_below(r, NELEM(messages)) : 0))
-                st->count++;
+            uint32_t product = gen_chance(r, 0.6) ? 1 + gen_below(r, NELEM(products)) : 0;
+            uint32_t message = gen_chance(r, 0.5) ? 1 + gen_below(r, NELEM(messages)) : 0;
+            if (ev_add(g, li, E_DEMO_REQUEST, t, ID_EMAIL, product, message)) st->count++;
         } else {
             form_submit(g, r, li, t, ID_EMAIL, st, 0);
         }
@@ -876,7 +891,7 @@ static int gen_lead_events(Gen *g, uint32_t li, int64_t *times, uint32_t cap)
     if (k > cap) k = cap;
 
     int64_t span = g->end - g->start, lo = g->start;
-    if (L->arc != ARC_EMAIL) lo += (int64_t)((double)span * 0.6 * gen_unit(&r) * gen_unit(&r));
+    if (L->arc != ARC_EMAIL) lo += gen_delay(&r, 0, span * 6 / 10);      /* appears later in the span */
     for (uint32_t i = 0; i < k; i++) times[i] = gen_time(g, &r, lo, g->end);
     qsort(times, k, sizeof *times, gen_cmp_i64);
 
@@ -893,9 +908,7 @@ static int gen_lead_events(Gen *g, uint32_t li, int64_t *times, uint32_t cap)
             if (i == 0) {
                 if (ev_add(g, li, E_LINKEDIN_CONNECT, t, ID_LINKEDIN, gen_below(&r, NELEM(li_campaigns) + 1), 0)) st.count++;
             } else if (gen_chance(&r, 0.5)) {
-                if (ev_add(g, li, E_LINKEDIN_REPLY, t, ID_LINKEDIN, gen_below(&r, NELEM(li_campaigns) + 1),
-                           1 + gen_below(&r, NELEM(li_replies))))
-                    st.count++;
+                li_reply(g, &r, li, &st, t, ID_LINKEDIN);
             } else {
                 web_visit(g, &r, li, &st, t, ID_PORTAL, ID_PORTAL);
             }
@@ -916,9 +929,7 @@ static int gen_lead_events(Gen *g, uint32_t li, int64_t *times, uint32_t cap)
             st.email_at = st.portal_at = end;
         } else if (i == reveal && L->arc == ARC_LINKEDIN) {
             /* the LinkedIn tool learns the email with a reply */
-            if (ev_add(g, li, E_LINKEDIN_REPLY, t, ID_LINKEDIN | ID_EMAIL, gen_below(&r, NELEM(li_campaigns) + 1),
-                       1 + gen_below(&r, NELEM(li_replies))))
-                st.count++;
+            li_reply(g, &r, li, &st, t, ID_LINKEDIN | ID_EMAIL);
             st.email_at = st.li_at = t;
         } else {
             if (t < st.email_at) t = st.email_at + gen_delay(&r, CLK_MINUTE, 2 * CLK_HOUR);
