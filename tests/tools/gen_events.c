@@ -35,10 +35,13 @@
  *    events are the same with and without --late/--bad: each option draws
  *    from its own random stream.
  *
- * Same arguments, same bytes: the random numbers come from xoshiro256**
- * seeded by splitmix64, floating point uses + - * / and sqrt only (no libm
- * transcendental functions, no FMA contraction: see CMakeLists.txt), and
- * every sort has a total order.
+ * Same arguments, same bytes, whatever the compiler or build type: the
+ * random numbers come from xoshiro256** seeded by splitmix64 (one stream per
+ * lead, so a lead's events do not depend on the leads before it), two
+ * draws are never operands of one expression or arguments of one call
+ * (their order would be the compiler's choice), floating point uses
+ * + - * / and sqrt only (no libm transcendental functions, no FMA
+ * contraction: see CMakeLists.txt), and every sort has a total order.
  *
  * JSON is written by hand (a string escaper and number/time printers)
  * rather than through jansson: building and dumping a jansson tree per
@@ -1400,11 +1403,10 @@ static int parse_args(int argc, char **argv, Opts *o)
         else if (!strcmp(a, "--bad") && parse_p(v, &o->bad)) {}
         else if (!strcmp(a, "-o") && v) o->out = v;
         else {
-            if (v && a[0] == '-' && strcmp(a, "-o"))
-                fprintf(stderr, "gen_events: bad option or value: %s %s\n", a, v);
+            if (v && a[0] == '-')
+                fprintf(stderr, "gen_events: bad option or value: %s %s (see --help)\n", a, v);
             else
-                fprintf(stderr, "gen_events: bad argument: %s\n", a);
-            usage(stderr);
+                fprintf(stderr, "gen_events: bad argument: %s (see --help)\n", a);
             return 0;
         }
         i++;
