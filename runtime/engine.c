@@ -194,7 +194,7 @@ int eng_eval_at(Engine *e, uint64_t h, uint32_t unit, int64_t now, DnaValue *out
     Ent *x = h ? eng_live(e, h) : NULL;
     int64_t saved = e->now;
     e->now = now;
-    if (x) eng_refresh(e, x, now);
+    if (x) eng_settle(e, x, now);
     DnaState s = eng_state(e, x);
     VmResult r = vm_eval(&e->vm, e->b, unit, &s, out);
     e->now = saved;
@@ -729,6 +729,18 @@ void eng_refresh(Engine *e, Ent *x, int64_t now)
     if (s_conf != DNA_NIL) x->slots[s_conf] = dna_int(itotal > 0 ? led_round((double)itop * 1000.0 / (double)itotal) : 0);
 }
 
+void eng_settle(Engine *e, Ent *x, int64_t now)
+{
+    int64_t saved = e->now;
+    uint32_t saved_type = e->evtype;
+    e->now = now;
+    e->evtype = DNA_NIL;
+    eng_refresh(e, x, now);
+    eng_derive(e, x);
+    e->now = saved;
+    e->evtype = saved_type;
+}
+
 /* ---- the order of one evaluation --------------------------------------------------- */
 
 static const DnaTrigger *trigger(const DnaBundle *b, uint8_t kind, uint32_t a, uint32_t bb)
@@ -807,10 +819,7 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
     if (!x || x->merged_into) return 0;
     const DnaBundle *b = e->b;
     const DnaEntity *en = &b->entities[x->kind];
-    int64_t saved = e->now;
-    e->now = now;
-    eng_refresh(e, x, now);
-    e->now = saved;
+    eng_settle(e, x, now);
     jw_obj(w);
     jw_key(w, "entity"); jw_str(w, bundle_str(b, en->name));
     jw_key(w, "key"); jw_str(w, eng_key_of(e, x));

@@ -94,6 +94,8 @@ const char *eng_entity_key(Engine *e, uint64_t handle, const char **kind);
 Ent     *eng_entity(Engine *e, uint64_t handle);
 /* Refresh computed slots (score, components, intent) of an entity at now. */
 void     eng_refresh(Engine *e, Ent *x, int64_t now);
+/* Refresh and re-derive (grade, ...) at now: the state a reader sees. */
+void     eng_settle(Engine *e, Ent *x, int64_t now);
 /* Evaluate a code unit against an entity (0: none) at `now`, as `dnac test`
  * does for its expectations.  0, or -1 with msg[] (a runtime error).  A
  * string result stays valid until the next evaluation. */

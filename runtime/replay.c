@@ -257,6 +257,61 @@ static int write_diff(Run *base, Run *cur, const char *path, FILE *out, int mark
 
 /* ---- the summary --------------------------------------------------------------- */
 
+typedef struct Tally { char name[64]; uint64_t n; } Tally;
+
+static void tally(Tally *t, int *nt, int max, const char *name, size_t len)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(len < 63 ? len : 63), name);
+    for (int i = 0; i < *nt; i++)
+        if (!strcmp(t[i].name, key)) { t[i].n++; return; }
+    if (*nt < max) { snprintf(t[*nt].name, sizeof t[0].name, "%s", key); t[(*nt)++].n = 1; }
+}
+
+static int tally_cmp(const void *a, const void *b) { return strcmp(((const Tally *)a)->name, ((const Tally *)b)->name); }
+
+/* What a marketing lead asks first: grades, pipelines, alerts. */
+static void business(Run *r, FILE *out, int markdown)
+{
+    Tally grades[32], pipes[32], alerts[16];
+    int ng = 0, np = 0, na = 0;
+    static const char *const prio[] = { "critical", "high", "medium", "low" };
+    static const char *const status[] = { "open", "acknowledged", "overdue" };
+    for (uint64_t h = 1; h <= eng_count(r->eng); h++) {
+        Ent *x = eng_entity(r->eng, h);
+        if (!x || x->merged_into) continue;
+        uint32_t gs = bundle_slot(r->b, x->kind, "grade"), ps = bundle_slot(r->b, x->kind, "pipeline");
+        if (gs != DNA_NIL) {
+            eng_settle(r->eng, x, r->final);
+            DnaValue v = x->slots[gs];
+            if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+        }
+        if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) tally(pipes, &np, 32, x->slots[ps].u.s, x->slots[ps].len);
+        for (uint32_t i = 0; i < x->nsignals; i++) {
+            char k[64];
+            int n = snprintf(k, sizeof k, "%s %s", prio[r->b->signals[x->signals[i].signal].priority % 4],
+                             status[x->signals[i].status % 3]);
+            tally(alerts, &na, 16, k, (size_t)n);
+        }
+    }
+    qsort(grades, (size_t)ng, sizeof(Tally), tally_cmp);
+    qsort(pipes, (size_t)np, sizeof(Tally), tally_cmp);
+    qsort(alerts, (size_t)na, sizeof(Tally), tally_cmp);
+    const char *fmt = markdown ? "| %s | %llu |\n" : "  %-22s %llu\n";
+    if (ng) {
+        fprintf(out, markdown ? "\n| grade | entities |\n|---|---|\n" : "grades:\n");
+        for (int i = 0; i < ng; i++) fprintf(out, fmt, grades[i].name, (unsigned long long)grades[i].n);
+    }
+    if (np) {
+        fprintf(out, markdown ? "\n| pipeline | routed |\n|---|---|\n" : "routed by pipeline:\n");
+        for (int i = 0; i < np; i++) fprintf(out, fmt, pipes[i].name, (unsigned long long)pipes[i].n);
+    }
+    if (na) {
+        fprintf(out, markdown ? "\n| alerts | count |\n|---|---|\n" : "alerts by priority:\n");
+        for (int i = 0; i < na; i++) fprintf(out, fmt, alerts[i].name, (unsigned long long)alerts[i].n);
+    }
+}
+
 static void summary(Run *r, FILE *out, int markdown)
 {
     const EngStats *s = eng_stats(r->eng);
@@ -271,6 +326,7 @@ static void summary(Run *r, FILE *out, int markdown)
         fprintf(out, "\n| effect | count |\n|---|---|\n");
         for (int k = 0; k < EFF__COUNT; k++)
             if (s->effects[k]) fprintf(out, "| %s | %llu |\n", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
+        business(r, out, 1);
     } else {
         fprintf(out, "read %llu lines: %llu events, %llu rejected, %llu duplicates, %llu late; %llu entities\n",
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
@@ -284,6 +340,7 @@ static void summary(Run *r, FILE *out, int markdown)
             if (s->effects[k]) fprintf(out, " %s %llu", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
         fprintf(out, "\n");
         fprintf(out, "timers fired: %llu\n", (unsigned long long)s->timers);
+        business(r, out, 0);
         fprintf(out, "time %.3f s, %.0f events/s\n", r->seconds, eps);
     }
 }
