@@ -467,7 +467,6 @@ static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created);
 
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen)
 {
-    const DnaBundle *b = e->b;
     JsonError je;
     json_t *root = dna_json_parse(json, len, &je);
     if (!root) {
@@ -475,6 +474,14 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
         e->stats.rejected++;
         return ENG_REJECTED;
     }
+    EngResult rc = eng_event_doc(e, root, why, whylen);
+    json_decref(root);
+    return rc;
+}
+
+EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
     EngResult rc = ENG_OK;
     int ack = 0;
     uint32_t kind = DNA_NIL, ev = DNA_NIL;
@@ -640,7 +647,6 @@ reject:
 done:
     e->evtype = DNA_NIL;
     e->evid = NULL;
-    json_decref(root);
     return rc;
 }
 
