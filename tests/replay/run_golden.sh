@@ -61,5 +61,5 @@ for f in $files; do
     if [ ! -f "expected/$f" ]; then echo "FAIL: missing expected/$f"; status=1; continue; fi
     if ! diff -u "expected/$f" "$work/out/$f"; then echo "FAIL: $f differs"; status=1; fi
 done
-[ $status = 0 ] && echo "ok $(basename "$case")"
+if [ $status = 0 ]; then echo "ok $(basename "$case")"; elif [ -f BUG ]; then echo; cat BUG; fi
 exit $status
