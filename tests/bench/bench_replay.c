@@ -119,7 +119,8 @@ static int generate(FILE *f, uint64_t n, uint32_t nleads)
             fputc('\n', f);
             continue;
         }
-        int64_t at = start + (int64_t)((double)span * (double)k / (double)n) + (int64_t)pick(60000);
+        int64_t step = span / (int64_t)(n ? n : 1);
+        int64_t at = start + (int64_t)((double)span * (double)k / (double)n) + (int64_t)pick((uint32_t)(step > 1 ? step : 1));
         if (unif() < 0.005) at -= (int64_t)pick(7200000);       /* late by up to 2h */
         uint32_t li = (uint32_t)((double)nleads * pow(unif(), 2.5));    /* skewed */
         if (li >= nleads) li = nleads - 1;
@@ -324,6 +325,22 @@ int main(int argc, char **argv)
         if (eng_entity_key(e, h, &kind)) { ents++; leadn += !strcmp(kind, "lead"); }
     }
     uint64_t state_bytes = store_mem_bytes(st);
+    /* where an entity's bytes go (ent_bytes' terms) */
+    uint64_t b_ent = 0, b_slots = 0, b_led = 0, b_caps = 0, b_obs = 0, b_sig = 0, nsig = 0;
+    for (uint64_t h = 1; h <= eng_count(e); h++) {
+        Ent *x = eng_entity(e, h);
+        if (!x) continue;
+        b_ent += ent_bytes(x);
+        b_slots += sizeof(DnaValue) * x->nslots;
+        for (uint32_t i = 0; i < x->nslots; i++)
+            if (x->slots[i].kind == DNA_VK_STR) b_slots += x->slots[i].len + 1;
+        b_led += sizeof(Ledger) * x->nledgers;
+        for (uint32_t i = 0; i < x->nledgers; i++) b_led += led_bytes(&x->ledgers[i]);
+        b_caps += sizeof(EntCap) * x->capcaps;
+        b_obs += sizeof(EntObs) * x->capobs;
+        b_sig += sizeof(EntSignal) * x->capsignals;
+        nsig += x->nsignals;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 
@@ -340,6 +357,10 @@ int main(int argc, char **argv)
     printf("  entities   : %" PRIu64 " live (%" PRIu64 " leads), %" PRIu64 " handles issued\n", ents, leadn, eng_count(e));
     printf("  state      : %.1f MB in the store, %.0f bytes per lead (store bytes / live leads)\n",
            (double)state_bytes / 1e6, leadn ? (double)state_bytes / (double)leadn : 0.0);
+    printf("  of which   : entities %.1f MB (slots %.1f, ledgers %.1f, caps %.1f, observations %.1f,"
+           " signals/alerts %.1f for %" PRIu64 " kept), indexes and the rest %.1f MB\n",
+           (double)b_ent / 1e6, (double)b_slots / 1e6, (double)b_led / 1e6, (double)b_caps / 1e6, (double)b_obs / 1e6,
+           (double)b_sig / 1e6, nsig, (double)(state_bytes > b_ent ? state_bytes - b_ent : 0) / 1e6);
     printf("  peak RSS   : %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
 
     eng_free(e);
