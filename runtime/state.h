@@ -25,6 +25,8 @@ typedef struct EntCap {         /* a rule's applications in its window */
     uint32_t rule;
     uint32_t count;
     int64_t window;
+    uint32_t prev_count;        /* the window before, for late events */
+    int64_t prev_window;
 } EntCap;
 
 typedef struct EntObs {         /* the last observation of a watched slot */
