@@ -337,7 +337,6 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     s->alert = ++e->next_alert;
     s->status = AL_OPEN;
     s->due = e->now + ds->sla_ms;
-    snprintf(s->event_id, sizeof s->event_id, "%s", e->evid ? e->evid : "");
     TimerKey k = { x->handle, r->target, TK_ALERT | (uint32_t)(s->alert & 0x0FFFFFFF) };
     tmr_set(&e->timers, k, s->due, (int64_t)s->alert);
     x->dirty = 1;

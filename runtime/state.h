@@ -45,7 +45,6 @@ typedef struct EntSignal {
     uint8_t status;             /* AlertStatus */
     int64_t due;                /* the alert's deadline */
     int64_t closed_at;          /* acknowledged or overdue */
-    char event_id[64];
 } EntSignal;
 
 typedef struct Ent {
