@@ -362,6 +362,7 @@ typedef struct Pending {
     int64_t seq;
     char *id, *type, *body;
     int bodylen;
+    int64_t at;                     /* occurred_at */
     int status;                     /* 1 processed, 2 failed */
     char error[256];
     int64_t wm;
@@ -485,7 +486,7 @@ static int rebuild(Srv *s, Worker *w)
 static size_t fetch_pending(Srv *s, Pending *p, size_t max)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->pdb, "SELECT seq, id, type, body FROM events WHERE tenant = '" SRV_TENANT "' AND status = 'pending' "
+    if (sqlite3_prepare_v2(s->pdb, "SELECT seq, id, type, body, occurred_at FROM events WHERE tenant = '" SRV_TENANT "' AND status = 'pending' "
                                    "ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_int64(st, 1, (int64_t)max);
@@ -497,6 +498,7 @@ static size_t fetch_pending(Srv *s, Pending *p, size_t max)
         p[n].type = strdup((const char *)sqlite3_column_text(st, 2));
         p[n].bodylen = sqlite3_column_bytes(st, 3);
         p[n].body = strndup((const char *)sqlite3_column_text(st, 3), (size_t)p[n].bodylen);
+        p[n].at = sqlite3_column_int64(st, 4);
         if (!p[n].id || !p[n].type || !p[n].body) { free(p[n].id); free(p[n].type); free(p[n].body); break; }
         n++;
     }
@@ -541,11 +543,15 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (np) {
             for (size_t i = 0; i < np; i++) {
+                /* timers due before this event fire first, but never past an
+                 * event that is accepted and still waiting: posted in time
+                 * order, the daemon sees exactly the timers replay sees */
+                int64_t t = target < p[i].at ? target : p[i].at;
                 pthread_mutex_lock(&s->emu);
-                if (target > adv) {
+                if (t > adv) {
                     w.cur_event = NULL;
-                    eng_advance(s->eng, target);
-                    adv = target;
+                    eng_advance(s->eng, t);
+                    adv = t;
                 }
                 p[i].wm = adv;
                 w.cur_event = p[i].id;
