@@ -84,6 +84,9 @@ typedef struct Srv {
     atomic_int ready;
     atomic_int fatal;
 
+    /* one writer at a time, without SQLite's sleeping busy handler */
+    pthread_mutex_t wmu;
+
     /* the operator API's reader */
     pthread_mutex_t rmu;
     sqlite3 *rdb;
