@@ -53,6 +53,14 @@ drain() {
         sleep 0.05
     done
 }
+# until_rows DB N: wait until the events table holds N rows (mid-ingest)
+until_rows() {
+    i=0
+    while [ "$(sqlite3 "$1" "SELECT count(*) FROM events" 2>/dev/null || echo 0)" -lt "$2" ]; do
+        i=$((i + 1)); [ $i -gt 2000 ] && fail "the ingest does not reach $2 rows"
+        sleep 0.01
+    done
+}
 stop() {
     kill -TERM "$pid"
     wait "$pid"
@@ -168,13 +176,13 @@ restart)
     start t.db --no-wall-clock --lateness 0
     "$post" "$base" "$TOKEN" "$ev_file" out1 --conns 4 > post1.txt &
     ppid=$!
-    sleep 0.4
+    until_rows t.db 300
     kill -9 "$pid"; wait "$pid" 2>/dev/null
     wait $ppid
     start t.db --no-wall-clock --lateness 0
     "$post" "$base" "$TOKEN" "$ev_file" out2 --conns 4 --batch 7 > post2.txt &
     ppid=$!
-    sleep 0.3
+    until_rows t.db 1500
     kill -9 "$pid"; wait "$pid" 2>/dev/null
     wait $ppid
     start t.db --no-wall-clock --lateness 0
@@ -209,7 +217,7 @@ sigterm)
     start t.db --no-wall-clock --lateness 0
     "$post" "$base" "$TOKEN" "$ev_file" out1 --conns 8 > post1.txt &
     ppid=$!
-    sleep 0.4
+    until_rows t.db 400
     kill -TERM "$pid"
     wait "$pid"; rc=$?
     wait $ppid
