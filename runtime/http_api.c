@@ -8,9 +8,13 @@
  *   GET  /v1/events/{id}            status and error (token)
  *   GET  /v1/entities/{kind}/{key}  state line and trace (token)
  *   GET  /metrics                   Prometheus text (token)
+ *   POST /v1/sources/{name}         a tool's webhook: its signature, not
+ *                                   the token; mapped onto an envelope
  *   GET  /healthz, /readyz          no token
  */
 #include "serve_int.h"
+#include "json.h"
+#include "webhook.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 typedef struct Req {
+    const DnaSource *src;           /* a source webhook, or NULL: /v1/events */
     char *buf;
     size_t n, cap;
     int too_big;
@@ -72,6 +77,52 @@ static void count(Srv *s, uint64_t *c)
     pthread_mutex_unlock(&s->mu);
 }
 
+static const char *conn_header(void *ud, const char *name)
+{
+    return MHD_lookup_connection_value(ud, MHD_HEADER_KIND, name);
+}
+
+static char *err_json(const char *msg)
+{
+    json_t *o = json_pack("{s:s}", "error", msg);
+    char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return t;
+}
+
+/* A source webhook: the signature, then the map, then the intake. */
+static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
+{
+    char why[256];
+    const char *body = r->buf ? r->buf : "";
+    if (src_verify(s->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
+        count(s, &s->unauthorized);
+        slog("warn", "source signature refused", "source", SL_STR, bundle_str(s->b, r->src->name), "reason", SL_STR, why, NULL);
+        return reply_json(c, 401, err_json(why));
+    }
+    JsonError je;
+    json_t *root = dna_json_parse(body, r->n, &je);
+    if (!root) {
+        count(s, &s->rejected_400);
+        char msg[300];
+        snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        return reply_json(c, 400, err_json(msg));
+    }
+    json_t *env = src_map(s->b, r->src, root, conn_header, c, why, sizeof why);
+    json_decref(root);
+    if (!env) {
+        count(s, &s->rejected_422);
+        return reply_json(c, 422, err_json(why));
+    }
+    char *text = json_dumps(env, JSON_COMPACT);
+    json_decref(env);
+    if (!text) return reply_err(c, 503, "out of memory");
+    char *out = NULL;
+    int code = srv_intake(s, text, strlen(text), &out);
+    free(text);
+    return reply_json(c, (unsigned)code, out);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -80,6 +131,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     int post = !strcmp(method, MHD_HTTP_METHOD_POST), get = !strcmp(method, MHD_HTTP_METHOD_GET);
     int intake = !strcmp(url, "/v1/events");
     Req *r = *con_cls;
+    if (!r && !strncmp(url, "/v1/sources/", 12)) {
+        const DnaSource *src = src_find(s->b, url + 12);
+        if (!src) return reply_err(c, 404, "no such source");
+        if (!post) return reply_err(c, 405, "method not allowed");
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+            count(s, &s->rejected_413);
+            return reply_err(c, 413, "body over the size limit");
+        }
+        r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->src = src;
+        *con_cls = r;
+        return MHD_YES;
+    }
     if (!r) {
         /* headers only: everything but an intake body is answered now */
         if (!strcmp(url, "/healthz")) {
@@ -156,6 +222,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply_err(c, 413, "body over the size limit");
     }
     char *out = NULL;
+    if (r->src) return source_post(s, c, r);
     int code = srv_intake(s, r->buf ? r->buf : "", r->n, &out);
     return reply_json(c, (unsigned)code, out);
 }

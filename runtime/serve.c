@@ -18,6 +18,7 @@
  * events pending and the rebuilt state without them: they run again, once.
  */
 #include "serve_int.h"
+#include "webhook.h"
 #include "clock.h"
 #include "json.h"
 #include "jsonw.h"
@@ -675,6 +676,12 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     slog("info", "listening", "addr", SL_STR, cfg->host, "port", SL_INT, (int64_t)port, "db", SL_STR, cfg->db_path,
          "bundle", SL_STR, cfg->bundle_path, "rules", SL_INT, (int64_t)b->nrules, "auth", SL_STR, cfg->no_auth ? "off" : "bearer",
          "lateness_ms", SL_INT, cfg->lateness_ms, "wall_clock", SL_INT, (int64_t)cfg->wall_clock, NULL);
+    for (uint32_t i = 0; i < b->nsources; i++) {
+        const char *env = src_secret_env(b, &b->sources[i]);
+        if (*env && !getenv(env))
+            slog("warn", "a source's secret is not set: its webhooks are refused", "source", SL_STR,
+                 bundle_str(b, b->sources[i].name), "env", SL_STR, env, NULL);
+    }
     if (cfg->no_auth) slog("warn", "--no-auth: the API answers anyone who can reach it; for local use only", NULL);
     int sig = 0;
     sigwait(&set, &sig);

@@ -232,6 +232,51 @@ sigterm)
     pid=
     json_log
     ;;
+sources)
+    # signed webhooks of the shipped rules' sources, mapped onto events
+    export FORMTOOL_SECRET=form-secret-$$
+    export EMAILTOOL_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+    unset PORTAL_WEBHOOK_SECRET
+    start t.db --no-wall-clock
+    grep -q '"msg":"a source.s secret is not set.*"source":"portal"' log || fail "no warning about the portal's unset secret"
+    printf '{"kind":"submission","form_name":"demo","submission_id":"sub-1","created_at":"2026-10-01T09:00:00Z","fields":{"email":"ada@example.com","product":"sequencing"}}' > form.json
+    sig=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < form.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig" --data-binary @form.json "$base/v1/sources/formtool")" 202 "signed form"
+    grep -q '"accepted":\["sub-1"\]' body || fail "the form's id is not the event id: $(cat body)"
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig" --data-binary @form.json "$base/v1/sources/formtool")" 200 "repeat"
+    expect "$(curl -s -o body -w '%{http_code}' --data-binary @form.json "$base/v1/sources/formtool")" 401 "no signature"
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: $sig" --data-binary @form.json "$base/v1/sources/formtool")" 401 "no prefix"
+    bad=$(printf x | openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$bad" --data-binary @form.json "$base/v1/sources/formtool")" 401 "wrong signature"
+    printf '{"kind":"deleted","submission_id":"sub-2"}' > other.json
+    sig2=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < other.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig2" --data-binary @other.json "$base/v1/sources/formtool")" 422 "no map accepts"
+    grep -q "no map" body || fail "422 without the reason"
+    printf '{"kind":' > broken.json
+    sig3=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < broken.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig3" --data-binary @broken.json "$base/v1/sources/formtool")" 400 "signed but not JSON"
+    expect "$(curl -s -o body -w '%{http_code}' -d '{}' "$base/v1/sources/portal")" 401 "a source without its secret"
+    expect "$(curl -s -o body -w '%{http_code}' -d '{}' "$base/v1/sources/nope")" 404 "unknown source"
+    # Standard Webhooks (the email tool), signed now
+    ts=$(date +%s)
+    printf '{"event":"open","id":"em-1","ts":"2026-10-01T09:05:00Z","recipient":"ada@example.com","campaign":"autumn"}' > mail.json
+    key=$(printf '%s' "${EMAILTOOL_SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+    msig=$( (printf 'msg_1.%s.' "$ts"; cat mail.json) | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)
+    expect "$(curl -s -o body -w '%{http_code}' -H "webhook-id: msg_1" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$msig" --data-binary @mail.json "$base/v1/sources/emailtool")" 202 "standard webhooks"
+    grep -q '"accepted":\["msg_1"\]' body || fail "coalesce(header(Webhook-Id), body.id) is not the id: $(cat body)"
+    old=$((ts - 600))
+    osig=$( (printf 'msg_2.%s.' "$old"; cat mail.json) | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)
+    expect "$(curl -s -o body -w '%{http_code}' -H "webhook-id: msg_2" -H "webhook-timestamp: $old" -H "webhook-signature: v1,$osig" --data-binary @mail.json "$base/v1/sources/emailtool")" 401 "stale time stamp"
+    drain t.db
+    expect "$(code GET /v1/events/sub-1)" 200 "the mapped event"
+    grep -q '"type":"demo_request","occurred_at":"2026-10-01T09:00:00Z"' body || fail "mapped event: $(cat body)"
+    grep -q '"status":"processed"' body || fail "mapped event not processed: $(cat body)"
+    sqlite3 t.db "SELECT body FROM events WHERE id='sub-1'" | grep -q '"source":"formtool"' || fail "source not recorded"
+    expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "entity"
+    grep -q '"kind":"task"' body || fail "the demo request's task is not in the trace"
+    stop
+    json_log
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "ok ($case)"
