@@ -198,23 +198,23 @@ static int cmd_serve(int argc, char **argv)
         else return usage_error("unknown argument '%s'", argv[i]);
     }
     if (!bundle) return usage_error("%s", "serve needs --bundle B");
+    DnaBundle b;
+    int rc = load(bundle, &b);                  /* a bad bundle is refused first, token or not */
+    if (rc) return rc;
     char *token = NULL;
     if (token_file) {
         token = read_token_file(token_file);
-        if (!token) { fprintf(stderr, "dnad: cannot read the token file '%s'\n", token_file); return 2; }
+        if (!token) { fprintf(stderr, "dnad: cannot read the token file '%s'\n", token_file); bundle_free(&b); return 2; }
     } else if (getenv("DNA_API_TOKEN")) token = strdup(getenv("DNA_API_TOKEN"));
     if (token && !*token) { free(token); token = NULL; }
     if (!token && !c.no_auth) {
-        fprintf(stderr, "dnad: serve needs an API token: set DNA_API_TOKEN or pass --token-file FILE "
-                        "(or --no-auth for local use only)\n");
-        free(token);
+        fprintf(stderr, "dnad: bundle %s loaded and verified (%u rules); serve needs an API token: set DNA_API_TOKEN "
+                        "or pass --token-file FILE (or --no-auth for local use only)\n", bundle, b.nrules);
+        bundle_free(&b);
         return 2;
     }
     c.token = token;
     c.bundle_path = bundle;
-    DnaBundle b;
-    int rc = load(bundle, &b);
-    if (rc) { free(token); return rc; }
     rc = srv_run(&b, &c);
     bundle_free(&b);
     free(token);
