@@ -539,10 +539,13 @@ static void *worker(void *arg)
     Pending *p = malloc(sizeof(Pending) * WORK_BATCH);
     if (!p) { fail_fatal(s); return NULL; }
     for (;;) {
-        size_t np = fetch_pending(s, p, WORK_BATCH);
+        /* the target first, then the pending rows: every event that moved
+         * the target is committed, so it is among the rows fetched, and an
+         * idle advance (no rows) never passes an event that is waiting */
         pthread_mutex_lock(&s->mu);
         int64_t target = target_watermark_locked(s, srv_wall_ms());
         pthread_mutex_unlock(&s->mu);
+        size_t np = fetch_pending(s, p, WORK_BATCH);
         pthread_mutex_lock(&s->mu);
         int64_t adv = s->watermark;
         pthread_mutex_unlock(&s->mu);
