@@ -27,19 +27,23 @@ MemStats *dna_mem_stats(void) { return &g_stats; }
 
 void *dna_realloc(void *p, size_t osize, size_t nsize)
 {
+    /* the counters are shared by the daemon's threads: relaxed atomics */
     if (nsize == 0) {
         g_alloc(g_ud, p, osize, 0);
-        g_stats.bytes_live -= osize;
+        __atomic_fetch_sub(&g_stats.bytes_live, osize, __ATOMIC_RELAXED);
         return NULL;
     }
-    if (g_stats.fail_after && --g_stats.fail_after == 0)
+    if (__atomic_load_n(&g_stats.fail_after, __ATOMIC_RELAXED) &&
+        __atomic_sub_fetch(&g_stats.fail_after, 1, __ATOMIC_RELAXED) == 0)
         return NULL;
     void *q = g_alloc(g_ud, p, osize, nsize);
     if (!q) return NULL;
-    g_stats.allocs++;
-    g_stats.bytes_live += nsize - osize;
-    if (g_stats.bytes_live > g_stats.bytes_peak)
-        g_stats.bytes_peak = g_stats.bytes_live;
+    __atomic_fetch_add(&g_stats.allocs, 1, __ATOMIC_RELAXED);
+    uint64_t live = __atomic_add_fetch(&g_stats.bytes_live, nsize - osize, __ATOMIC_RELAXED);
+    uint64_t peak = __atomic_load_n(&g_stats.bytes_peak, __ATOMIC_RELAXED);
+    while (live > peak &&
+           !__atomic_compare_exchange_n(&g_stats.bytes_peak, &peak, live, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
     return q;
 }
 
