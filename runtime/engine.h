@@ -33,7 +33,9 @@ typedef enum EffKind {
 #define EFF_KINDS(X) X(SCORE, "score") X(INTENT, "intent") X(CAPPED, "capped") X(SIGNAL, "signal") \
     X(ALERT, "alert") X(OVERDUE, "overdue") X(ACK, "ack") X(ROUTE, "route") X(ASSIGN, "assign")       \
     X(SET, "set") X(MOVE, "move") X(TASK, "task") X(NOTIFY, "notify") X(WEBHOOK, "webhook")           \
-    X(CONNECTOR, "connector") X(ENROLL, "enroll") X(EMIT, "emit") X(CREATE, "create")                  \
+    X(CONNECTOR, "connector") X(ENROLL, "enroll") X(SEQUENCE_STEP, "sequence_step")                     \
+    X(SEQUENCE_EXIT, "sequence_exit") X(APPROVAL, "approval") X(APPROVED, "approved")                  \
+    X(REJECTED, "rejected") X(EMIT, "emit") X(CREATE, "create")                                        \
     X(MERGE, "merge") X(CHAIN_CUT, "chain_cut") X(ERROR, "error")
 #define X(e, s) EFF_##e,
     EFF_KINDS(X)
