@@ -447,7 +447,7 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
     const char *type = json_string_value(jtype);
     ev = bundle_event(b, type);
     ack = !strcmp(type, "alert_ack");
-    if (ev == DNA_NIL && !ack) REJECT("unknown event type '%.60s'", type);
+    if (ev == DNA_NIL && !ack && strcmp(type, "approval")) REJECT("unknown event type '%.60s'", type);
     int64_t at;
     if (!jat) REJECT("missing \"occurred_at\"");
     if (!json_is_string(jat) || clk_parse(json_string_value(jat), json_string_length(jat), &at))
