@@ -1090,7 +1090,9 @@ static void check_test(Ctx *c, Node *d)
                         chk_expr(c, kv->a, NULL);
                         continue;
                     }
-                    test_value(c, kv->a, res_type(p, f->a, f->name));
+                    Type *want = res_type(p, f->a, f->name);
+                    if (want && ty_base(want)->kind == TY_ENTITY) want = ty_optional(p, p->t_string);  /* by key, as in `given` */
+                    test_value(c, kv->a, want);
                 }
             if (x->c)
                 for (Node *kv = x->c->list; kv; kv = kv->next) {

@@ -6,7 +6,8 @@
  * `stage_entered_at` to now and `probability` from the stage's name, and a
  * move to closed_won or closed_lost ends the open assignment the entity
  * holds.  `create deal` in an action list creates a deal linked to the
- * entity.  Team members' `current` counts open assignments: an entity holds
+ * entity (key "<kind>-<n>", the entity's owner, the field of the
+ * entity's kind pointing back; the pipeline stays the entity's).  Team members' `current` counts open assignments: an entity holds
  * at most one (eng_hold), given back when it is reassigned, unassigned, or
  * (a deal) closed (eng_release).
  */
@@ -121,11 +122,8 @@ void eng_create_deal(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int per
         const char *k = eng_key_of(e, x);
         ent_set(d, ns, dna_str(k, (uint32_t)strlen(k)));
     }
-    static const char *const copied[] = { "owner", "pipeline" };
-    for (int i = 0; i < 2; i++) {
-        uint32_t from = bundle_slot(B, x->kind, copied[i]), to = bundle_slot(B, kind, copied[i]);
-        if (from != DNA_NIL && to != DNA_NIL && x->slots[from].kind == DNA_VK_STR) ent_set(d, to, x->slots[from]);
-    }
+    uint32_t from = bundle_slot(B, x->kind, "owner"), to = bundle_slot(B, kind, "owner");
+    if (from != DNA_NIL && to != DNA_NIL && x->slots[from].kind == DNA_VK_STR) ent_set(d, to, x->slots[from]);
     if (x->hold_team) {                         /* the open assignment is the deal now */
         d->hold_team = x->hold_team;
         d->hold_member = x->hold_member;
