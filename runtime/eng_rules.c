@@ -589,6 +589,11 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             break;
         case 3:                                     /* ACT_ROUTE */
             if (perform) { x->routed = 0; eng_route(e, x); }
+            else {                                  /* shadow: recorded, not routed */
+                eff_begin(e, x, EFF_ROUTE, ri);
+                jw_key(w, "reroute"); jw_bool(w, 1);
+                eff_end(e, x, EFF_ROUTE, ri);
+            }
             break;
         case 4: {                                   /* ACT_PIPELINE */
             DnaValue v = arg_value(e, x, a, "pipeline");
