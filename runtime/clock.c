@@ -101,10 +101,21 @@ void clk_format(int64_t ms, char buf[32])
     if (y < 0) y = 0;                          /* RFC 3339 years have four digits */
     if (y > 9999) y = 9999;
     int yy = (int)y, hh = (int)(sod / 3600) % 24, mi = (int)(sod / 60 % 60), ss = (int)(sod % 60);
-    if (rem)
-        snprintf(buf, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", yy, m % 13, d % 32, hh, mi, ss, (int)rem % 1000);
-    else
-        snprintf(buf, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", yy, m % 13, d % 32, hh, mi, ss);
+    /* by hand: this runs for every time stamp of every effect */
+    char *p = buf;
+    *p++ = (char)('0' + yy / 1000); *p++ = (char)('0' + yy / 100 % 10);
+    *p++ = (char)('0' + yy / 10 % 10); *p++ = (char)('0' + yy % 10);
+    *p++ = '-'; *p++ = (char)('0' + m / 10); *p++ = (char)('0' + m % 10);
+    *p++ = '-'; *p++ = (char)('0' + d / 10); *p++ = (char)('0' + d % 10);
+    *p++ = 'T'; *p++ = (char)('0' + hh / 10); *p++ = (char)('0' + hh % 10);
+    *p++ = ':'; *p++ = (char)('0' + mi / 10); *p++ = (char)('0' + mi % 10);
+    *p++ = ':'; *p++ = (char)('0' + ss / 10); *p++ = (char)('0' + ss % 10);
+    if (rem) {
+        int r = (int)rem % 1000;
+        *p++ = '.'; *p++ = (char)('0' + r / 100); *p++ = (char)('0' + r / 10 % 10); *p++ = (char)('0' + r % 10);
+    }
+    *p++ = 'Z';
+    *p = 0;
 }
 
 /* ---- zones ----------------------------------------------------------------- */

@@ -13,7 +13,9 @@
 #include "replay.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DNA_VERSION "0.1.0"
 
@@ -24,7 +26,7 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown]\n"
+    "         [--strict] [--format text|markdown] [--threads N]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl; a summary on stdout\n"
@@ -76,11 +78,18 @@ static int cmd_replay(int argc, char **argv)
     const char *bundle = NULL, *baseline = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format")) {
+        if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
+            !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
             else if (!strcmp(a, "--baseline")) baseline = v;
+            else if (!strcmp(a, "--threads")) {
+                char *end;
+                long t = strtol(v, &end, 10);
+                if (*end || t < 1 || t > 16) return usage_error("--threads takes 1 to 16, not '%s'", v);
+                o.threads = (int)t;
+            }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;
                 else if (strcmp(v, "text")) return usage_error("unknown format '%s' (text or markdown)", v);
@@ -96,6 +105,10 @@ static int cmd_replay(int argc, char **argv)
     }
     if (!bundle || !o.events) return usage_error("%s", "replay needs a bundle and an events file");
     if (!o.out) return usage_error("%s", "replay needs --out DIR");
+    if (!o.threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        o.threads = cores > 2 ? (int)(cores - 1) : 1;       /* the engine takes one core */
+    }
     DnaBundle b, base;
     int rc = load(bundle, &b);
     if (rc) return rc;

@@ -61,7 +61,7 @@ void eng_release(Engine *e, Ent *x)
 void eng_stage_sync(Engine *e, Ent *x)
 {
     if (!x) return;
-    uint32_t ss = bundle_slot(B, x->kind, "stage");
+    uint32_t ss = eng_slot(e, x->kind, "stage");
     if (ss == DNA_NIL || ss >= x->nslots) return;
     const DnaSlot *sl = &B->entities[x->kind].slots[ss];
     DnaValue v = x->slots[ss];
@@ -71,7 +71,7 @@ void eng_stage_sync(Engine *e, Ent *x)
     x->stage_seen = v.u.i;
     const DnaEnum *en = &B->enums[sl->type.ref];
     const char *name = (uint64_t)v.u.i < en->nvalues ? S(en->values[v.u.i]) : "";
-    uint32_t se = bundle_slot(B, x->kind, "stage_entered_at"), ps = bundle_slot(B, x->kind, "probability");
+    uint32_t se = eng_slot(e, x->kind, "stage_entered_at"), ps = eng_slot(e, x->kind, "probability");
     if (se != DNA_NIL) ent_set(x, se, dna_int(e->now));
     if (ps != DNA_NIL) ent_set(x, ps, dna_int(eng_stage_probability(name)));
     if (is_closed(name)) eng_release(e, x);
@@ -117,12 +117,12 @@ void eng_create_deal(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int per
         e->st->ops->bind(e->st, kind, id, key, (uint32_t)strlen(key), d->handle);
     }
     if (link != DNA_NIL) ent_set(d, link, dna_int((int64_t)x->handle));
-    uint32_t ns = bundle_slot(B, kind, "name");
+    uint32_t ns = eng_slot(e, kind, "name");
     if (ns != DNA_NIL && en->slots[ns].type.code == DT_STR && (d->slots[ns].kind != DNA_VK_STR || !d->slots[ns].len)) {
         const char *k = eng_key_of(e, x);
         ent_set(d, ns, dna_str(k, (uint32_t)strlen(k)));
     }
-    uint32_t from = bundle_slot(B, x->kind, "owner"), to = bundle_slot(B, kind, "owner");
+    uint32_t from = eng_slot(e, x->kind, "owner"), to = eng_slot(e, kind, "owner");
     if (from != DNA_NIL && to != DNA_NIL && x->slots[from].kind == DNA_VK_STR) ent_set(d, to, x->slots[from]);
     if (x->hold_team) {                         /* the open assignment is the deal now */
         d->hold_team = x->hold_team;

@@ -74,6 +74,12 @@ struct Engine {
     uint32_t *nledgers;         /* [kind] */
     UnitReads *reads;           /* per unit */
     TeamState *teams;
+    /* the trigger index by key, built once: trigger index + 1, 0 = none */
+    uint32_t *trig_event;       /* [event] DK_EVENT */
+    uint32_t *trig_kind;        /* [DK__COUNT * nentities] other keys by entity kind */
+    uint32_t **trig_fields;     /* [kind] DK_FIELD triggers, 0-terminated (index + 1) */
+    /* slot lookups by literal name, cached (names are string literals) */
+    struct { const char *name; uint32_t kind, slot; } slot_cache[128];
     uint64_t next_alert;
     /* the evaluation in progress */
     DnaValue *evslots;          /* current event's slots (points into evjson) */
@@ -97,6 +103,8 @@ struct Engine {
 };
 
 /* engine.c */
+const DnaTrigger *eng_trigger(Engine *e, uint8_t key, uint32_t a);
+uint32_t eng_slot(Engine *e, uint32_t kind, const char *literal);
 DnaState eng_state(Engine *e, Ent *x);
 int      eng_eval(Engine *e, Ent *x, uint32_t unit, DnaValue *out);
 int      eng_truthy(Engine *e, Ent *x, uint32_t unit);      /* DNA_NIL unit: true */

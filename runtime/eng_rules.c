@@ -241,7 +241,7 @@ static void points(Engine *e, Ent *x, uint32_t ri)
     jw_milli(w, pts);
     jw_key(w, "value");
     jw_milli(w, x->slots[r->target].u.i);
-    uint32_t ss = bundle_slot(B, x->kind, r->kind == DR_SCORE ? "score" : "intent.total");
+    uint32_t ss = r->kind == DR_SCORE ? eng_slot(e, x->kind, "score") : eng_slot(e, x->kind, "intent.total");
     if (ss != DNA_NIL) { jw_key(w, "total"); jw_milli(w, x->slots[ss].u.i); }
     jw_key(w, "ledger");
     jw_obj(w);
@@ -470,7 +470,7 @@ static void write_arg(Engine *e, Ent *x, const DnaAction *a, const char *key, co
 
 static void set_owner(Engine *e, Ent *x, const char *owner, size_t len)
 {
-    uint32_t s = bundle_slot(B, x->kind, "owner");
+    uint32_t s = eng_slot(e, x->kind, "owner");
     if (s != DNA_NIL) ent_set(x, s, owner ? dna_str(owner, (uint32_t)len) : dna_none());
 }
 
@@ -499,7 +499,7 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
     int has_region = rv.kind == DNA_VK_STR;
     if (has_region) snprintf(region, sizeof region, "%.*s", (int)rv.len, rv.u.s);
     if (!strcmp(strategy, "territory") && !has_region) {
-        uint32_t rs = bundle_slot(B, x->kind, "region");
+        uint32_t rs = eng_slot(e, x->kind, "region");
         if (rs != DNA_NIL && x->slots[rs].kind == DNA_VK_STR) {
             snprintf(region, sizeof region, "%.*s", (int)x->slots[rs].len, x->slots[rs].u.s);
             has_region = 1;
@@ -597,7 +597,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             break;
         case 4: {                                   /* ACT_PIPELINE */
             DnaValue v = arg_value(e, x, a, "pipeline");
-            uint32_t ps = bundle_slot(B, x->kind, "pipeline");
+            uint32_t ps = eng_slot(e, x->kind, "pipeline");
             if (perform && ps != DNA_NIL) ent_set(x, ps, v);
             eff_begin(e, x, EFF_ROUTE, ri);
             jw_key(w, "pipeline"); eng_write_value(e, w, v, (DnaType){ .code = DT_STR });
@@ -751,16 +751,9 @@ void eng_run_rule(Engine *e, Ent *x, uint32_t ri)
     }
 }
 
-static const DnaTrigger *trig_for(Engine *e, uint8_t kind, uint32_t a)
-{
-    for (uint32_t i = 0; i < B->ntriggers; i++)
-        if (B->triggers[i].kind == kind && B->triggers[i].a == a) return &B->triggers[i];
-    return NULL;
-}
-
 void eng_derive(Engine *e, Ent *x)
 {
-    const DnaTrigger *t = trig_for(e, DK_DERIVE, x->kind);
+    const DnaTrigger *t = eng_trigger(e, DK_DERIVE, x->kind);
     for (uint32_t i = 0; t && i < t->nrules; i++) {
         const DnaRule *r = &B->rules[t->rules[i]];
         DnaValue v;
@@ -775,7 +768,7 @@ void eng_derive(Engine *e, Ent *x)
 void eng_route(Engine *e, Ent *x)
 {
     if (!x || x->routed) return;
-    const DnaTrigger *t = trig_for(e, DK_ROUTE, x->kind);
+    const DnaTrigger *t = eng_trigger(e, DK_ROUTE, x->kind);
     for (uint32_t i = 0; t && i < t->nrules; i++) {
         uint32_t ri = t->rules[i];
         const DnaRule *r = &B->rules[ri];
@@ -852,9 +845,9 @@ static void stays(Engine *e, Ent *x, uint32_t ri, DnaValue cur)
 void eng_state_triggers(Engine *e, Ent *x)
 {
     uint64_t h = x->handle;
-    for (uint32_t ti = 0; ti < B->ntriggers; ti++) {
-        const DnaTrigger *t = &B->triggers[ti];
-        if (t->kind != DK_FIELD || t->a != x->kind) continue;
+    const uint32_t *fl = e->trig_fields[x->kind];
+    for (uint32_t fi = 0; fl[fi]; fi++) {
+        const DnaTrigger *t = &B->triggers[fl[fi] - 1];
         x = eng_live(e, h);
         if (!x || t->b >= x->nslots) return;
         DnaValue cur = x->slots[t->b];
@@ -933,7 +926,7 @@ void eng_fire_timer(Engine *e, const Timer *t)
         jw_key(&e->w, "signal"); jw_str(&e->w, S(B->signals[sig].name));
         jw_key(&e->w, "priority"); jw_str(&e->w, prio_names[B->signals[sig].priority % 4]);
         eff_end(e, x, EFF_OVERDUE, DNA_NIL);
-        const DnaTrigger *tr = trig_for(e, DK_OVERDUE, x->kind);
+        const DnaTrigger *tr = eng_trigger(e, DK_OVERDUE, x->kind);
         for (uint32_t i = 0; tr && i < tr->nrules; i++) {
             const DnaRule *r = &B->rules[tr->rules[i]];
             if (r->target == DNA_NIL || r->target == sig) eng_run_rule(e, eng_live(e, h), tr->rules[i]);

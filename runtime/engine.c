@@ -53,6 +53,56 @@ static void unit_reads(Engine *e, uint32_t ui, UnitReads *out)
     else out->n = 0;
 }
 
+static int build_index(Engine *e)
+{
+    const DnaBundle *b = e->b;
+    uint32_t ne = b->nentities ? b->nentities : 1;
+    e->trig_event = dna_malloc(sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
+    e->trig_kind = dna_malloc(sizeof(uint32_t) * DK__COUNT * ne);
+    e->trig_fields = dna_malloc(sizeof(uint32_t *) * ne);
+    if (!e->trig_event || !e->trig_kind || !e->trig_fields) return 0;
+    memset(e->trig_event, 0, sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
+    memset(e->trig_kind, 0, sizeof(uint32_t) * DK__COUNT * ne);
+    memset(e->trig_fields, 0, sizeof(uint32_t *) * ne);
+    for (uint32_t k = 0; k < b->nentities; k++) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < b->ntriggers; i++) n += b->triggers[i].kind == DK_FIELD && b->triggers[i].a == k;
+        e->trig_fields[k] = dna_malloc(sizeof(uint32_t) * (n + 1));
+        if (!e->trig_fields[k]) return 0;
+        n = 0;
+        for (uint32_t i = 0; i < b->ntriggers; i++)
+            if (b->triggers[i].kind == DK_FIELD && b->triggers[i].a == k) e->trig_fields[k][n++] = i + 1;
+        e->trig_fields[k][n] = 0;
+    }
+    for (uint32_t i = 0; i < b->ntriggers; i++) {
+        const DnaTrigger *t = &b->triggers[i];
+        if (t->kind == DK_EVENT) { if (t->a < b->nevents && !e->trig_event[t->a]) e->trig_event[t->a] = i + 1; }
+        else if (t->kind != DK_FIELD && t->kind < DK__COUNT && t->a < b->nentities && !e->trig_kind[t->kind * ne + t->a])
+            e->trig_kind[t->kind * ne + t->a] = i + 1;
+    }
+    return 1;
+}
+
+const DnaTrigger *eng_trigger(Engine *e, uint8_t key, uint32_t a)
+{
+    const DnaBundle *b = e->b;
+    uint32_t i;
+    if (key == DK_EVENT) i = a < b->nevents ? e->trig_event[a] : 0;
+    else i = key < DK__COUNT && a < b->nentities ? e->trig_kind[key * (b->nentities ? b->nentities : 1) + a] : 0;
+    return i ? &b->triggers[i - 1] : NULL;
+}
+
+uint32_t eng_slot(Engine *e, uint32_t kind, const char *lit)
+{
+    uint32_t h = (uint32_t)(((uintptr_t)lit >> 3) ^ (kind * 2654435761u)) & 127;
+    if (e->slot_cache[h].name == lit && e->slot_cache[h].kind == kind) return e->slot_cache[h].slot;
+    uint32_t s = bundle_slot(e->b, kind, lit);
+    e->slot_cache[h].name = lit;
+    e->slot_cache[h].kind = kind;
+    e->slot_cache[h].slot = s;
+    return s;
+}
+
 Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
 {
     Engine *e = dna_malloc(sizeof *e);
@@ -88,6 +138,7 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
         e->nledgers[k] = n;
     }
     for (uint32_t i = 0; i < b->nunits; i++) unit_reads(e, i, &e->reads[i]);
+    if (!build_index(e)) { eng_free(e); return NULL; }
     for (uint32_t i = 0; i < b->nteams; i++) {
         uint32_t m = b->teams[i].nmembers ? b->teams[i].nmembers : 1;
         e->teams[i].current = dna_malloc(sizeof(int64_t) * m);
@@ -121,6 +172,15 @@ void eng_free(Engine *e)
     dna_free(e->seqcount, sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
     eng_pending_free(e);
     dna_free(e->evslots, sizeof(DnaValue) * e->capevslots);
+    dna_free(e->trig_event, sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
+    dna_free(e->trig_kind, sizeof(uint32_t) * DK__COUNT * (b->nentities ? b->nentities : 1));
+    if (e->trig_fields)
+        for (uint32_t k = 0; k < b->nentities; k++) {
+            uint32_t n = 0;
+            while (e->trig_fields[k] && e->trig_fields[k][n]) n++;
+            dna_free(e->trig_fields[k], sizeof(uint32_t) * (n + 1));
+        }
+    dna_free(e->trig_fields, sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
     tmr_free(&e->timers);
     jw_free(&e->w);
     jw_free(&e->tw);
@@ -287,7 +347,7 @@ static uint32_t slot_named(const DnaBundle *b, uint32_t kind, const char *name)
 
 static void set_time_slot(Engine *e, Ent *x, const char *name, int64_t t)
 {
-    uint32_t s = slot_named(e->b, x->kind, name);
+    uint32_t s = eng_slot(e, x->kind, name);
     if (s != DNA_NIL) ent_set(x, s, dna_int(t));
 }
 
@@ -424,7 +484,6 @@ static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created);
 
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen)
 {
-    const DnaBundle *b = e->b;
     JsonError je;
     json_t *root = dna_json_parse(json, len, &je);
     if (!root) {
@@ -432,6 +491,14 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
         e->stats.rejected++;
         return ENG_REJECTED;
     }
+    EngResult rc = eng_event_doc(e, root, why, whylen);
+    json_decref(root);
+    return rc;
+}
+
+EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
     EngResult rc = ENG_OK;
     int ack = 0;
     uint32_t kind = DNA_NIL, ev = DNA_NIL;
@@ -591,22 +658,22 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
             uint32_t cs = bundle_event_slot(b, ev, "utm_campaign");
             DnaValue camp = cs != DNA_NIL ? e->evslots[cs] : dna_none();
             DnaValue src = e->evslots[2];
-            uint32_t fs = slot_named(b, x->kind, "first_touch.source");
+            uint32_t fs = eng_slot(e, x->kind, "first_touch.source");
             if (fs != DNA_NIL && x->slots[fs].kind == DNA_VK_NONE) {
                 ent_set(x, fs, src);
                 set_time_slot(e, x, "first_touch.at", at);
-                uint32_t fc = slot_named(b, x->kind, "first_touch.campaign");
+                uint32_t fc = eng_slot(e, x->kind, "first_touch.campaign");
                 if (fc != DNA_NIL) ent_set(x, fc, camp);
             }
-            uint32_t ls = slot_named(b, x->kind, "last_touch.source");
+            uint32_t ls = eng_slot(e, x->kind, "last_touch.source");
             if (ls != DNA_NIL) {
                 ent_set(x, ls, src);
                 set_time_slot(e, x, "last_touch.at", at);
-                uint32_t lc = slot_named(b, x->kind, "last_touch.campaign");
+                uint32_t lc = eng_slot(e, x->kind, "last_touch.campaign");
                 if (lc != DNA_NIL && camp.kind != DNA_VK_NONE) ent_set(x, lc, camp);
             }
         }
-        uint32_t la = slot_named(b, x->kind, "last_activity_at");
+        uint32_t la = eng_slot(e, x->kind, "last_activity_at");
         if (la != DNA_NIL && (x->slots[la].kind == DNA_VK_NONE || x->slots[la].u.i < at)) ent_set(x, la, dna_int(at));
     }
     if (ack) {
@@ -626,7 +693,6 @@ reject:
 done:
     e->evtype = DNA_NIL;
     e->evid = NULL;
-    json_decref(root);
     return rc;
 }
 
@@ -790,18 +856,9 @@ void eng_settle(Engine *e, Ent *x, int64_t now)
 
 /* ---- the order of one evaluation --------------------------------------------------- */
 
-static const DnaTrigger *trigger(const DnaBundle *b, uint8_t kind, uint32_t a, uint32_t bb)
-{
-    for (uint32_t i = 0; i < b->ntriggers; i++) {
-        const DnaTrigger *t = &b->triggers[i];
-        if (t->kind == kind && t->a == a && (kind != DK_FIELD || t->b == bb)) return t;
-    }
-    return NULL;
-}
-
 static void run_trigger(Engine *e, Ent *x, uint8_t kind, uint32_t a)
 {
-    const DnaTrigger *t = trigger(e->b, kind, a, 0);
+    const DnaTrigger *t = eng_trigger(e, kind, a);
     if (!t) return;
     for (uint32_t i = 0; i < t->nrules; i++) {
         Ent *y = eng_live(e, x->handle);
@@ -832,7 +889,7 @@ void eng_evaluate(Engine *e, Ent *x, int created)
     eng_route(e, x);
     x = eng_live(e, h);
     if (e->evtype != DNA_NIL) {                 /* activity moves inactivity timers */
-        const DnaTrigger *t = trigger(e->b, DK_TIMER_INACTIVE, x->kind, 0);
+        const DnaTrigger *t = eng_trigger(e, DK_TIMER_INACTIVE, x->kind);
         for (uint32_t i = 0; t && i < t->nrules; i++) {
             const DnaRule *r = &e->b->rules[t->rules[i]];
             TimerKey k = { x->handle, t->rules[i], TK_INACTIVE };

@@ -75,6 +75,10 @@ typedef enum EngResult { ENG_OK, ENG_REJECTED, ENG_DUPLICATE, ENG_NOMEM } EngRes
  * changed.  ENG_DUPLICATE: the id was seen before, nothing changed.  Timers
  * due at or before the event's occurred_at fire first. */
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen);
+/* The same for an envelope already parsed (replay parses on other threads);
+ * the document is borrowed. */
+struct json_t;
+EngResult eng_event_doc(Engine *e, struct json_t *root, char *why, size_t whylen);
 /* Fire every timer due at or before `watermark`. */
 void eng_advance(Engine *e, int64_t watermark);
 /* The latest event time seen (the watermark in replay). */

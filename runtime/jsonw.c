@@ -70,12 +70,21 @@ void jw_end_obj(JsonW *w) { close_(w, '}'); }
 void jw_arr(JsonW *w) { open_(w, '['); }
 void jw_end_arr(JsonW *w) { close_(w, ']'); }
 
+/* bytes that need an escape in a JSON string */
+static const unsigned char needs_escape[256] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,
+};
+
 static void quoted(JsonW *w, const char *s, size_t n)
 {
     putc_(w, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (!needs_escape[c]) continue;
         const char *esc = NULL;
         char buf[8];
         if (c == '"') esc = "\\\"";
@@ -104,22 +113,38 @@ void jw_key(JsonW *w, const char *k)
 void jw_strn(JsonW *w, const char *s, size_t n) { sep(w); quoted(w, s ? s : "", s ? n : 0); }
 void jw_str(JsonW *w, const char *s) { jw_strn(w, s, s ? strlen(s) : 0); }
 
+/* digits of u at the end of buf; returns the first */
+static char *utoa_end(char *end, uint64_t u)
+{
+    do { *--end = (char)('0' + u % 10); u /= 10; } while (u);
+    return end;
+}
+
 void jw_int(JsonW *w, int64_t v)
 {
-    char b[24];
+    char b[24], *e = b + sizeof b;
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = utoa_end(e, a);
+    if (v < 0) *--p = '-';
     sep(w);
-    put(w, b, (size_t)snprintf(b, sizeof b, "%lld", (long long)v));
+    put(w, p, (size_t)(e - p));
 }
 
 void jw_milli(JsonW *w, int64_t t)
 {
-    char b[32];
-    sep(w);
+    char b[32], *e = b + sizeof b;
     uint64_t a = t < 0 ? (uint64_t)0 - (uint64_t)t : (uint64_t)t;
-    int n = snprintf(b, sizeof b, "%s%llu.%03llu", t < 0 ? "-" : "", (unsigned long long)(a / 1000),
-                     (unsigned long long)(a % 1000));
-    while (n > 0 && b[n - 1] == '0' && b[n - 2] != '.') n--;   /* 35.000 -> 35.0 */
-    put(w, b, (size_t)n);
+    unsigned frac = (unsigned)(a % 1000);
+    /* 35000 -> "35.0", 12340 -> "12.34", 12345 -> "12.345" */
+    char f[3] = { (char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10) };
+    int nf = f[2] != '0' ? 3 : f[1] != '0' ? 2 : 1;
+    char *p = e - nf;
+    memcpy(p, f, (size_t)nf);
+    *--p = '.';
+    p = utoa_end(p, a / 1000);
+    if (t < 0) *--p = '-';
+    sep(w);
+    put(w, p, (size_t)(e - p));
 }
 
 void jw_bool(JsonW *w, int v) { sep(w); put(w, v ? "true" : "false", v ? 4 : 5); }

@@ -4,11 +4,15 @@
 #include "replay.h"
 #include "clock.h"
 #include "engine.h"
+#include "json.h"
 #include "jsonw.h"
 #include "mem.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -59,6 +63,127 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- parsing on other threads ------------------------------------------------
+ *
+ * A reader thread cuts the file into batches of lines; parser threads turn
+ * each batch into JSON documents; the engine, on the calling thread, takes
+ * the batches in file order.  The engine alone touches state, so the
+ * output does not depend on the number of threads. */
+
+#define BATCH 512
+#define RING 16
+
+typedef struct Batch {
+    uint64_t seq;
+    uint32_t n;
+    uint64_t first_line;
+    char *buf;                  /* the lines, back to back */
+    size_t buflen, bufcap;
+    size_t off[BATCH], len[BATCH];
+    json_t *doc[BATCH];
+    char err[BATCH][96];        /* why a line did not parse */
+    int state;                  /* 0 free, 1 read, 2 parsing, 3 parsed */
+} Batch;
+
+typedef struct Pipe {
+    FILE *in;
+    Batch ring[RING];
+    uint64_t next_read, next_take, lines;
+    int eof, error, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} Pipe;
+
+static void *reader(void *arg)
+{
+    Pipe *p = arg;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = 0;
+    uint64_t lineno = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->ring[p->next_read % RING].state != 0) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) { pthread_mutex_unlock(&p->mu); break; }
+        Batch *b = &p->ring[p->next_read % RING];
+        pthread_mutex_unlock(&p->mu);
+        b->n = 0;
+        b->buflen = 0;
+        b->first_line = lineno + 1;
+        while (b->n < BATCH && (n = getline(&line, &cap, p->in)) > 0) {
+            lineno++;
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+            if (b->buflen + (size_t)n + 1 > b->bufcap) {
+                size_t nc = b->bufcap ? b->bufcap : 65536;
+                while (nc < b->buflen + (size_t)n + 1) nc *= 2;
+                char *nb = realloc(b->buf, nc);
+                if (!nb) { n = -1; p->error = 1; break; }
+                b->buf = nb;
+                b->bufcap = nc;
+            }
+            memcpy(b->buf + b->buflen, line, (size_t)n);
+            b->off[b->n] = b->buflen;
+            b->len[b->n] = (size_t)n;
+            b->buflen += (size_t)n + 1;
+            b->buf[b->buflen - 1] = 0;
+            b->n++;
+        }
+        int last = n <= 0;
+        pthread_mutex_lock(&p->mu);
+        if (ferror(p->in)) p->error = 1;
+        b->seq = p->next_read++;
+        b->state = 1;
+        p->lines = lineno;
+        if (last) p->eof = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (last) break;
+    }
+    free(line);
+    return NULL;
+}
+
+static void parse_batch(Batch *b)
+{
+    for (uint32_t i = 0; i < b->n; i++) {
+        const char *s = b->buf + b->off[i];
+        size_t k = 0;
+        while (k < b->len[i] && (s[k] == ' ' || s[k] == '\t')) k++;
+        b->doc[i] = NULL;
+        b->err[i][0] = 0;
+        if (k == b->len[i]) continue;                   /* blank */
+        JsonError je;
+        b->doc[i] = dna_json_parse(s, b->len[i], &je);
+        if (!b->doc[i]) snprintf(b->err[i], sizeof b->err[i], "malformed JSON at column %d: %.60s", je.column, je.text);
+    }
+}
+
+static void *parser(void *arg)
+{
+    Pipe *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        Batch *b = NULL;
+        for (;;) {
+            for (int i = 0; i < RING && !b; i++)
+                if (p->ring[i].state == 1) b = &p->ring[i];
+            if (b || p->stop) break;
+            int pending = 0;
+            for (int i = 0; i < RING; i++) pending |= p->ring[i].state == 1;
+            if (p->eof && !pending) break;
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (!b) { pthread_mutex_unlock(&p->mu); return NULL; }
+        b->state = 2;
+        pthread_mutex_unlock(&p->mu);
+        parse_batch(b);
+        pthread_mutex_lock(&p->mu);
+        b->state = 3;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
 static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *effects)
 {
     memset(r, 0, sizeof *r);
@@ -67,33 +192,73 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
     if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
-    FILE *in = strcmp(o->events, "-") ? fopen(o->events, "rb") : stdin;
-    if (!in) { fprintf(stderr, "dnad: cannot read '%s': %s\n", o->events, strerror(errno)); return 2; }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    Pipe *p = calloc(1, sizeof *p);
+    if (!p) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
+    p->in = strcmp(o->events, "-") ? fopen(o->events, "rb") : stdin;
+    if (!p->in) { fprintf(stderr, "dnad: cannot read '%s': %s\n", o->events, strerror(errno)); free(p); return 2; }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    json_object_seed(0);                        /* before documents are made on other threads */
+    int nthreads = o->threads > 0 ? o->threads : 1;
+    if (nthreads > 16) nthreads = 16;
+    pthread_t rt, pt[16];
     double t0 = now_s();
+    pthread_create(&rt, NULL, reader, p);
+    for (int i = 0; i < nthreads; i++) pthread_create(&pt[i], NULL, parser, p);
     char why[256];
-    while ((n = getline(&line, &cap, in)) > 0) {
-        r->lines++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        size_t i = 0;
-        while (i < (size_t)n && (line[i] == ' ' || line[i] == '\t')) i++;
-        if (i == (size_t)n) continue;                   /* blank lines are not events */
-        EngResult res = eng_event(r->eng, line, (size_t)n, why, sizeof why);
-        if (res == ENG_REJECTED || res == ENG_NOMEM) {
-            if (r->rejected < MAX_REPORTED) {
-                r->rej[r->rejected].line = r->lines;
-                snprintf(r->rej[r->rejected].why, sizeof r->rej[0].why, "%s", res == ENG_NOMEM ? "out of memory" : why);
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        Batch *bt = &p->ring[p->next_take % RING];
+        while (!(bt->state == 3 && bt->seq == p->next_take) && !(p->eof && p->next_take == p->next_read))
+            pthread_cond_wait(&p->cv, &p->mu);
+        int done = bt->state != 3 || bt->seq != p->next_take;
+        pthread_mutex_unlock(&p->mu);
+        if (done) break;
+        for (uint32_t i = 0; i < bt->n; i++) {
+            uint64_t lineno = bt->first_line + i;
+            r->lines = lineno;
+            EngResult res;
+            if (!bt->doc[i] && !bt->err[i][0]) continue;          /* blank lines are not events */
+            if (!bt->doc[i]) {
+                snprintf(why, sizeof why, "%s", bt->err[i]);
+                res = ENG_REJECTED;
+            } else {
+                res = eng_event_doc(r->eng, bt->doc[i], why, sizeof why);
+                json_decref(bt->doc[i]);
+                bt->doc[i] = NULL;
             }
-            r->rejected++;
-        } else if (res == ENG_DUPLICATE) {
-            r->duplicates++;
+            if (res == ENG_REJECTED || res == ENG_NOMEM) {
+                if (r->rejected < MAX_REPORTED) {
+                    r->rej[r->rejected].line = lineno;
+                    snprintf(r->rej[r->rejected].why, sizeof r->rej[0].why, "%s", res == ENG_NOMEM ? "out of memory" : why);
+                }
+                r->rejected++;
+            } else if (res == ENG_DUPLICATE) {
+                r->duplicates++;
+            }
         }
+        pthread_mutex_lock(&p->mu);
+        bt->state = 0;
+        p->next_take++;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
     }
-    int err = ferror(in);
-    free(line);
-    if (in != stdin) fclose(in);
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(rt, NULL);
+    for (int i = 0; i < nthreads; i++) pthread_join(pt[i], NULL);
+    r->lines = p->lines;
+    int err = p->error;
+    for (int i = 0; i < RING; i++) {
+        for (uint32_t k = 0; k < p->ring[i].n; k++) if (p->ring[i].doc[k]) json_decref(p->ring[i].doc[k]);
+        free(p->ring[i].buf);
+    }
+    if (p->in != stdin) fclose(p->in);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
     if (err) { fprintf(stderr, "dnad: error reading '%s'\n", o->events); return 2; }
     r->final = o->has_until ? o->until : eng_clock(r->eng);
     eng_advance(r->eng, r->final);

@@ -24,6 +24,7 @@ typedef struct ReplayOpts {
     int strict;                 /* a rejected line makes the exit status 1 */
     int markdown;               /* the summary as markdown */
     int quiet;
+    int threads;                /* parser threads; the engine is one thread whatever this is */
 } ReplayOpts;
 
 /* Returns the exit status: 0 ok, 1 rejected lines under --strict, 2 I/O. */
