@@ -5,9 +5,12 @@
  *   1. refresh the computed slots (score, components, intent) at `now`
  *   2. observe the watched values: changes / becomes / crosses fire here on
  *      what happened since the last evaluation (decay and expiry included)
- *   3. the event's rules from the trigger index (or the timer's rule),
+ *   3. an event ends the sequence enrollments it is the `exit on` event of;
+ *      then the event's rules from the trigger index (or the timer's rule),
  *      then `created` and `changed` rules
- *   4. refresh and derive fields
+ *   4. stage bookkeeping (eng_deal.c: stage_entered_at, probability,
+ *      capacity of closed deals; also done first, for new stages), then
+ *      refresh and derive fields
  *   5. observe the watched values again: triggers caused by step 3
  *   6. routing, for an entity not yet routed
  *   7. timers: inactivity moves, `stays` arms or cancels
@@ -870,6 +873,7 @@ static void run_trigger(Engine *e, Ent *x, uint8_t kind, uint32_t a)
 void eng_evaluate(Engine *e, Ent *x, int created)
 {
     uint64_t h = x->handle;
+    eng_stage_sync(e, x);                       /* a new (or given) stage: entered now */
     eng_refresh(e, x, e->now);
     eng_state_triggers(e, x);
     x = eng_live(e, h);
