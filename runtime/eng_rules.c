@@ -162,7 +162,11 @@ static int64_t window_of(Engine *e, const DnaRule *r)
     }
 }
 
-/* Count an application; 0 when the limit is reached (the caller traces it). */
+/* Count an application; 0 when the limit is reached (the caller traces it).
+ * The current window and the one before it are counted, so a late event in
+ * the previous window (an envelope that arrived after midnight) counts
+ * against that window and never resets the current one.  An event later
+ * still is counted on its own. */
 static int cap_take(Engine *e, Ent *x, uint32_t ri, uint32_t *count)
 {
     const DnaRule *r = &B->rules[ri];
@@ -179,15 +183,25 @@ static int cap_take(Engine *e, Ent *x, uint32_t ri, uint32_t *count)
             x->capcaps = nc;
         }
         c = &x->caps[x->ncaps++];
+        memset(c, 0, sizeof *c);
         c->rule = ri;
-        c->count = 0;
         c->window = win;
+        c->prev_window = INT64_MIN;
     }
-    if (c->window != win) { c->window = win; c->count = 0; }
-    *count = c->count;
-    if (c->count >= r->limit) return 0;
-    c->count++;
-    *count = c->count;
+    uint32_t *n;
+    if (win == c->window) n = &c->count;
+    else if (win > c->window) {
+        c->prev_window = c->window;
+        c->prev_count = c->count;
+        c->window = win;
+        c->count = 0;
+        n = &c->count;
+    } else if (win == c->prev_window) n = &c->prev_count;
+    else { *count = 1; return 1; }             /* older than both: not tracked */
+    *count = *n;
+    if (*n >= r->limit) return 0;
+    (*n)++;
+    *count = *n;
     return 1;
 }
 
@@ -326,7 +340,6 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     s->alert = ++e->next_alert;
     s->status = AL_OPEN;
     s->due = e->now + ds->sla_ms;
-    snprintf(s->event_id, sizeof s->event_id, "%s", e->evid ? e->evid : "");
     TimerKey k = { x->handle, r->target, TK_ALERT | (uint32_t)(s->alert & 0x0FFFFFFF) };
     tmr_set(&e->timers, k, s->due, (int64_t)s->alert);
     x->dirty = 1;
@@ -348,7 +361,8 @@ void eng_ack(Engine *e, Ent *x, uint32_t sig)
 {
     for (uint32_t i = 0; i < x->nsignals; i++) {
         EntSignal *s = &x->signals[i];
-        if (s->status != AL_OPEN || (sig != DNA_NIL && s->signal != sig)) continue;
+        if (s->status == AL_ACKED || (sig != DNA_NIL && s->signal != sig)) continue;
+        int was_overdue = s->status == AL_OVERDUE;
         s->status = AL_ACKED;
         s->closed_at = e->now;
         TimerKey k = { x->handle, s->signal, TK_ALERT | (uint32_t)(s->alert & 0x0FFFFFFF) };
@@ -357,7 +371,7 @@ void eng_ack(Engine *e, Ent *x, uint32_t sig)
         eff_begin(e, x, EFF_ACK, DNA_NIL);
         jw_key(&e->w, "alert"); jw_int(&e->w, (int64_t)s->alert);
         jw_key(&e->w, "signal"); jw_str(&e->w, S(B->signals[s->signal].name));
-        jw_key(&e->w, "late"); jw_bool(&e->w, e->now > s->due);
+        jw_key(&e->w, "late"); jw_bool(&e->w, was_overdue || e->now > s->due);
         eff_end(e, x, EFF_ACK, DNA_NIL);
     }
 }

@@ -238,10 +238,16 @@ int eng_eval(Engine *e, Ent *x, uint32_t unit, DnaValue *out)
     if (vm_eval(&e->vm, e->b, unit, &s, out) != VM_OK) {
         char msg[256];
         vm_error_text(&e->vm, e->b, msg, sizeof msg);
+        /* an effect line may be half written (an action's argument failed):
+         * the error gets a writer of its own */
+        JsonW saved = e->w;
+        jw_init(&e->w);
         eff_begin(e, x, EFF_ERROR, u->rule);
         jw_key(&e->w, "message");
         jw_str(&e->w, msg);
         eff_end(e, x, EFF_ERROR, u->rule);
+        jw_free(&e->w);
+        e->w = saved;
         *out = dna_none();
         return 0;
     }
@@ -618,6 +624,25 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
             if (!type_ok(b, sl->type, v, &e->evslots[s], msg, sizeof msg)) REJECT("\"data.%s\" %s", fname, msg);
         }
     }
+    uint32_t ack_signal = DNA_NIL;
+    if (ack) {
+        json_t *sig = jdata && json_is_object(jdata) ? json_object_get(jdata, "signal") : NULL;
+        if (sig) {
+            if (!json_is_string(sig)) REJECT("\"data.signal\" must be a string");
+            for (uint32_t i = 0; i < b->nsignals; i++)
+                if (!strcmp(bundle_str(b, b->signals[i].name), json_string_value(sig))) ack_signal = i;
+            if (ack_signal == DNA_NIL) REJECT("alert_ack names unknown signal '%.60s'", json_string_value(sig));
+        }
+        /* an acknowledgement is about an entity that exists */
+        const DnaEntity *en = &b->entities[kind];
+        uint64_t found = 0;
+        for (uint32_t i = 0; i < en->nidentity && !found; i++) {
+            json_t *v = json_object_get(jsub, bundle_str(b, en->slots[en->identity[i]].name));
+            if (v && json_is_string(v))
+                found = e->st->ops->find(e->st, kind, en->identity[i], json_string_value(v), (uint32_t)json_string_length(v));
+        }
+        if (!found) REJECT("alert_ack for a %s that does not exist", bundle_str(b, en->name));
+    }
     if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
         e->stats.duplicates++;
         rc = ENG_DUPLICATE;
@@ -656,36 +681,34 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
             e->evslots[s] = r ? dna_int((int64_t)r->handle) : dna_none();
             if (r && c2) { e->evtype = ev; eng_evaluate(e, r, 1); x = eng_live(e, x->handle); }
         }
-        /* attribution */
+        /* attribution: the first touch is the earliest event with a
+         * source, the last touch the latest (late events fit in between) */
         if (jsrc) {
             uint32_t cs = bundle_event_slot(b, ev, "utm_campaign");
             DnaValue camp = cs != DNA_NIL ? e->evslots[cs] : dna_none();
             DnaValue src = e->evslots[2];
-            uint32_t fs = eng_slot(e, x->kind, "first_touch.source");
-            if (fs != DNA_NIL && x->slots[fs].kind == DNA_VK_NONE) {
+            uint32_t fs = eng_slot(e, x->kind, "first_touch.source"), fa = eng_slot(e, x->kind, "first_touch.at");
+            if (fs != DNA_NIL && (x->slots[fs].kind == DNA_VK_NONE ||
+                                  (fa != DNA_NIL && x->slots[fa].kind == DNA_VK_INT && at < x->slots[fa].u.i))) {
                 ent_set(x, fs, src);
                 set_time_slot(e, x, "first_touch.at", at);
                 uint32_t fc = eng_slot(e, x->kind, "first_touch.campaign");
                 if (fc != DNA_NIL) ent_set(x, fc, camp);
             }
-            uint32_t ls = eng_slot(e, x->kind, "last_touch.source");
-            if (ls != DNA_NIL) {
+            uint32_t ls = eng_slot(e, x->kind, "last_touch.source"), lt = eng_slot(e, x->kind, "last_touch.at");
+            if (ls != DNA_NIL && (x->slots[ls].kind == DNA_VK_NONE || lt == DNA_NIL ||
+                                  x->slots[lt].kind != DNA_VK_INT || at >= x->slots[lt].u.i)) {
                 ent_set(x, ls, src);
                 set_time_slot(e, x, "last_touch.at", at);
                 uint32_t lc = eng_slot(e, x->kind, "last_touch.campaign");
-                if (lc != DNA_NIL && camp.kind != DNA_VK_NONE) ent_set(x, lc, camp);
+                if (lc != DNA_NIL) ent_set(x, lc, camp);
             }
         }
         uint32_t la = eng_slot(e, x->kind, "last_activity_at");
         if (la != DNA_NIL && (x->slots[la].kind == DNA_VK_NONE || x->slots[la].u.i < at)) ent_set(x, la, dna_int(at));
     }
     if (ack) {
-        json_t *sig = jdata ? json_object_get(jdata, "signal") : NULL;
-        uint32_t si = DNA_NIL;
-        if (sig && json_is_string(sig))
-            for (uint32_t i = 0; i < b->nsignals; i++)
-                if (!strcmp(bundle_str(b, b->signals[i].name), json_string_value(sig))) si = i;
-        eng_ack(e, x, si);
+        eng_ack(e, x, ack_signal);
     } else {
         eng_evaluate(e, x, created);
     }
@@ -731,12 +754,15 @@ static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created)
             if (found[k] == min) continue;
             Ent *y = eng_live(e, found[k]);
             if (!y || y == x) continue;
+            char ykey[256], xkey[256];
+            snprintf(ykey, sizeof ykey, "%s", eng_key_of(e, y));
+            snprintf(xkey, sizeof xkey, "%s", eng_key_of(e, x));
             merge(e, x, y);
             eff_begin(e, x, EFF_MERGE, DNA_NIL);
             jw_key(&e->w, "merged");
-            jw_str(&e->w, eng_key_of(e, y));
+            jw_str(&e->w, ykey);
             jw_key(&e->w, "into");
-            jw_str(&e->w, eng_key_of(e, x));
+            jw_str(&e->w, xkey);
             eff_end(e, x, EFF_MERGE, DNA_NIL);
         }
     }

@@ -28,6 +28,7 @@ typedef struct Run {
     FILE *effects;              /* or NULL */
     uint64_t lines, rejected, duplicates;
     Rejected rej[MAX_REPORTED];
+    Rejected dup[MAX_REPORTED];
     int64_t final;
     /* per entity handle: external actions and whether anything happened */
     uint32_t *actions;
@@ -234,6 +235,10 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
                 }
                 r->rejected++;
             } else if (res == ENG_DUPLICATE) {
+                if (r->duplicates < MAX_REPORTED) {
+                    r->dup[r->duplicates].line = lineno;
+                    snprintf(r->dup[r->duplicates].why, sizeof r->dup[0].why, "duplicate event id: seen before, ignored");
+                }
                 r->duplicates++;
             }
         }
@@ -330,6 +335,7 @@ static void facts(Run *r, uint64_t h, Facts *f)
     memset(f, 0, sizeof *f);
     Ent *x = eng_entity(r->eng, h);
     if (!x) return;
+    eng_settle(r->eng, x, r->final);
     const DnaBundle *b = r->b;
     uint32_t gs = bundle_slot(b, x->kind, "grade"), ps = bundle_slot(b, x->kind, "pipeline"),
              os = bundle_slot(b, x->kind, "owner");
@@ -488,6 +494,14 @@ static void summary(Run *r, FILE *out, int markdown)
                      "| duplicates | %llu |\n| late | %llu |\n| entities | %llu |\n",
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
                 (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
+        if (r->rejected || r->duplicates) {
+            fprintf(out, "\n| line | why |\n|---|---|\n");
+            for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | rejected: %s |\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
+            for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+        }
+        fprintf(out, "\n| timers fired | %llu |\n|---|---|\n", (unsigned long long)s->timers);
         fprintf(out, "\n| effect | count |\n|---|---|\n");
         for (int k = 0; k < EFF__COUNT; k++)
             if (s->effects[k]) fprintf(out, "| %s | %llu |\n", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
@@ -500,6 +514,10 @@ static void summary(Run *r, FILE *out, int markdown)
             fprintf(out, "  rejected line %llu: %s\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
         if (r->rejected > MAX_REPORTED)
             fprintf(out, "  ... and %llu more rejected lines\n", (unsigned long long)(r->rejected - MAX_REPORTED));
+        for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
+            fprintf(out, "  line %llu: %s\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+        if (r->duplicates > MAX_REPORTED)
+            fprintf(out, "  ... and %llu more duplicate lines\n", (unsigned long long)(r->duplicates - MAX_REPORTED));
         fprintf(out, "effects:");
         for (int k = 0; k < EFF__COUNT; k++)
             if (s->effects[k]) fprintf(out, " %s %llu", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);

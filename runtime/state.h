@@ -25,6 +25,8 @@ typedef struct EntCap {         /* a rule's applications in its window */
     uint32_t rule;
     uint32_t count;
     int64_t window;
+    uint32_t prev_count;        /* the window before, for late events */
+    int64_t prev_window;
 } EntCap;
 
 typedef struct EntObs {         /* the last observation of a watched slot */
@@ -43,7 +45,6 @@ typedef struct EntSignal {
     uint8_t status;             /* AlertStatus */
     int64_t due;                /* the alert's deadline */
     int64_t closed_at;          /* acknowledged or overdue */
-    char event_id[64];
 } EntSignal;
 
 typedef struct Ent {

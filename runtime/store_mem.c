@@ -54,7 +54,12 @@ uint64_t ent_bytes(const Ent *e)
 /* ---- a string-keyed hash table -------------------------------------------- */
 
 typedef struct HEntry { char *key; uint32_t len; uint32_t hash; uint64_t val; } HEntry;
-typedef struct HTab { HEntry *v; uint32_t cap, n; uint64_t bytes; } HTab;
+typedef struct HTab {
+    HEntry *v;
+    uint32_t cap, n;
+    uint64_t bytes;
+    Arena keys;                 /* the keys, back to back: no allocation each */
+} HTab;
 
 static uint32_t fnv(const char *s, uint32_t n, uint32_t seed)
 {
@@ -99,7 +104,7 @@ static HEntry *h_put(HTab *t, const char *k, uint32_t n, uint32_t h, uint64_t va
     HEntry *e = h_find(t, k, n, h);
     *fresh = !e->key;
     if (e->key) return e;
-    e->key = dna_malloc(n ? n : 1);
+    e->key = arena_alloc(&t->keys, n ? n : 1);
     if (!e->key) return NULL;
     memcpy(e->key, k, n);
     e->len = n;
@@ -112,9 +117,8 @@ static HEntry *h_put(HTab *t, const char *k, uint32_t n, uint32_t h, uint64_t va
 
 static void h_free(HTab *t)
 {
-    for (uint32_t i = 0; i < t->cap; i++)
-        if (t->v[i].key) dna_free(t->v[i].key, t->v[i].len ? t->v[i].len : 1);
     dna_free(t->v, sizeof(HEntry) * t->cap);
+    arena_free(&t->keys);
     memset(t, 0, sizeof *t);
 }
 

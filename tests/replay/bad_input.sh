@@ -20,10 +20,8 @@
 #   strict            --strict: exit 1 with a rejected line, 0 without
 #   io                missing events file, unreadable --out, bad --until,
 #                     missing, garbage, truncated and corrupted bundles
-#   duplicate_lines   KNOWN FAILING: a duplicate id is counted but its line
-#                     number is reported nowhere (issue 5 wants it reported)
-#   markdown_lines    KNOWN FAILING: --format markdown gives the rejected
-#                     count without the line numbers
+#   duplicate_lines   a duplicate id is counted and its line number reported
+#   markdown_lines    --format markdown lists the rejected lines too
 # A sanitizer report on stderr fails any case.
 set -u
 dnac=$1 dnad=$2 case=$3
@@ -259,13 +257,11 @@ io)
         [ $rc = $want ] || fail "$kind baseline: exit $rc, want $want"
     done ;;
 duplicate_lines)
-    echo "KNOWN FAILING: issue 5 wants a duplicate event id reported with its line number."
     printf '%s\n%s\n' "$GOOD" "$GOOD" >"$tmp/dup.jsonl"
     replay "$tmp/dup.jsonl"
     grep -q "^read 2 lines: 1 events, 0 rejected, 1 duplicates" "$tmp/out.txt" || fail "count: $(head -1 "$tmp/out.txt")"
     grep -q "line 2.*duplicate\|duplicate.*line 2" "$tmp/out.txt" || { fail "the duplicate's line number (2) is not reported:"; cat "$tmp/out.txt"; } ;;
 markdown_lines)
-    echo "KNOWN FAILING: the markdown summary drops the rejected line numbers."
     printf '%s\n{"broken\n' "$GOOD" >"$tmp/bad.jsonl"
     replay "$tmp/bad.jsonl" --format markdown
     grep -q "| rejected | 1 |" "$tmp/out.txt" || fail "markdown: no rejected count"

@@ -54,7 +54,7 @@ for e in err1 err2 err3 err4; do [ ! -s "$work/$e" ] || { fail "stderr of $e:"; 
 head -1 "$work/sum1"
 sed -n 's/^effects: //p' "$work/sum1"
 grep -q ", 0 rejected," "$work/sum1" || fail "the generated events have rejected lines: $(grep 'rejected line' "$work/sum1" | head -3)"
-for kind in score intent capped signal alert overdue ack merge notify route assign task; do
+for kind in score intent capped signal alert overdue merge notify route assign task; do
     grep -q "^effects:.* $kind [1-9]" "$work/sum1" || fail "no '$kind' effect in the month"
 done
 echo "state.jsonl: $(wc -l <"$work/run1/state.jsonl") entities, effects.jsonl: $(wc -l <"$work/run1/effects.jsonl") effects"
