@@ -1,16 +1,15 @@
 /*
  * dnad.c - the daemon's command line.
  *
- * Built so far: loading and verifying a bundle.  `dnad check-bundle B`
- * loads B and reports what it holds; `dnad serve --bundle B` loads and
- * verifies B and refuses to start on a bad one, but the server itself
- * (HTTP ingest, engine, stores) is not built yet: after a successful load
- * it says so and exits 2.  Exit status: 0 ok, 1 a bad bundle, 2 usage,
- * I/O, or a command that is not built yet.
+ * `dnad check-bundle B` loads B and reports what it holds; `dnad replay`
+ * runs B over a JSONL file (replay.h); `dnad serve` runs the daemon on
+ * SQLite (serve.h).  Exit status: 0 ok, 1 a bad bundle (serve: a fatal
+ * store error), 2 usage, I/O, or a command that is not built yet.
  */
 #include "bundle.h"
 #include "clock.h"
 #include "replay.h"
+#include "serve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +29,25 @@ static const char usage_text[] =
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl; a summary on stdout\n"
-    "  serve --bundle B         load and verify B; the server itself is NOT BUILT YET:\n"
-    "                           after a successful load dnad says so and exits 2\n"
+    "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
+    "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
+    "        [--max-connections N]\n"
+    "                           the daemon: POST /v1/events (durable before 202),\n"
+    "                           POST /v1/sources/NAME (signed tool webhooks),\n"
+    "                           the engine over accepted events, timers by the\n"
+    "                           watermark, the operator API; defaults ./dna.db,\n"
+    "                           127.0.0.1:8080 (port 0: any free port), 1 MiB, 60 s;\n"
+    "                           the token comes from DNA_API_TOKEN or --token-file;\n"
+    "                           logs are JSON lines on stderr; SIGTERM stops cleanly\n"
     "\n"
-    "Not built yet: serve (HTTP ingest, stores), migrate.\n"
+    "Not built yet: migrate, PostgreSQL, bundle reload, connector delivery.\n"
     "\n"
     "Options:\n"
     "  -h, --help               this text\n"
     "  --version                the version\n"
     "\n"
-    "Exit status: 0 ok, 1 the bundle was refused, 2 usage, I/O or not built yet.\n";
+    "Exit status: 0 ok, 1 the bundle was refused (serve: a fatal store error),\n"
+    "2 usage, I/O or not built yet.\n";
 
 static int usage_error(const char *msg, const char *arg)
 {
@@ -123,22 +131,106 @@ static int cmd_replay(int argc, char **argv)
     return rc;
 }
 
+static int parse_listen(const char *v, SrvConfig *c, char *host, size_t hl)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v) return -1;
+    char *end;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (*end || !colon[1] || port > 65535) return -1;
+    snprintf(host, hl, "%.*s", (int)(colon - v), v);
+    if (!strcmp(host, "localhost")) snprintf(host, hl, "127.0.0.1");
+    c->host = host;
+    c->port = (uint16_t)port;
+    return 0;
+}
+
+static char *read_token_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) buf[--n] = 0;
+    return strdup(buf);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    const char *bundle = NULL;
+    SrvConfig c;
+    memset(&c, 0, sizeof c);
+    static char host[256] = "127.0.0.1";
+    c.host = host;
+    c.port = 8080;
+    c.db_path = "dna.db";
+    c.max_body = 1 << 20;
+    c.lateness_ms = 60 * CLK_SECOND;
+    c.wall_clock = 1;
+    c.max_conns = 256;
+    const char *bundle = NULL, *token_file = NULL;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--bundle") && i + 1 < argc) bundle = argv[++i];
-        else if (!strncmp(argv[i], "--bundle=", 9)) bundle = argv[i] + 9;
-        else if ((!strcmp(argv[i], "--db") || !strcmp(argv[i], "--listen")) && i + 1 < argc) i++;
+        const char *a = argv[i], *v = NULL;
+        char name[64];
+        const char *eq = strchr(a, '=');
+        if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
+        int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
+                    !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections");
+        if (takes && !v) {
+            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            v = argv[++i];
+        }
+        if (!strcmp(a, "--bundle")) bundle = v;
+        else if (!strcmp(a, "--db")) {
+            if (!strncmp(v, "sqlite:", 7)) c.db_path = v + 7;
+            else if (strstr(v, "://")) return usage_error("--db '%s': only sqlite:PATH is built yet (PostgreSQL is not)", v);
+            else c.db_path = v;
+            if (!*c.db_path) return usage_error("%s", "--db sqlite: needs a path");
+        } else if (!strcmp(a, "--listen")) {
+            if (parse_listen(v, &c, host, sizeof host)) return usage_error("--listen needs ADDR:PORT, not '%s'", v);
+        } else if (!strcmp(a, "--token-file")) token_file = v;
+        else if (!strcmp(a, "--max-body")) {
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || !n) return usage_error("--max-body needs a number of bytes, not '%s'", v);
+            c.max_body = (size_t)n;
+        } else if (!strcmp(a, "--lateness")) {
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (*end || n < 0) return usage_error("--lateness needs a number of seconds, not '%s'", v);
+            c.lateness_ms = n * CLK_SECOND;
+        } else if (!strcmp(a, "--max-connections")) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*end || !n) return usage_error("--max-connections needs a number, not '%s'", v);
+            c.max_conns = (unsigned)n;
+        } else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
+        else if (!strcmp(a, "--no-wall-clock") && !eq) c.wall_clock = 0;
         else return usage_error("unknown argument '%s'", argv[i]);
     }
     if (!bundle) return usage_error("%s", "serve needs --bundle B");
     DnaBundle b;
-    int rc = load(bundle, &b);
+    int rc = load(bundle, &b);                  /* a bad bundle is refused first, token or not */
     if (rc) return rc;
-    fprintf(stderr, "dnad: bundle %s loaded and verified (%u rules); serve is not built yet\n", bundle, b.nrules);
+    char *token = NULL;
+    if (token_file) {
+        token = read_token_file(token_file);
+        if (!token) { fprintf(stderr, "dnad: cannot read the token file '%s'\n", token_file); bundle_free(&b); return 2; }
+    } else if (getenv("DNA_API_TOKEN")) token = strdup(getenv("DNA_API_TOKEN"));
+    if (token && !*token) { free(token); token = NULL; }
+    if (!token && !c.no_auth) {
+        fprintf(stderr, "dnad: bundle %s loaded and verified (%u rules); serve needs an API token: set DNA_API_TOKEN "
+                        "or pass --token-file FILE (or --no-auth for local use only)\n", bundle, b.nrules);
+        bundle_free(&b);
+        return 2;
+    }
+    c.token = token;
+    c.bundle_path = bundle;
+    rc = srv_run(&b, &c);
     bundle_free(&b);
-    return 2;
+    free(token);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,123 @@
+/*
+ * serve_int.h - what the daemon's parts share: serve.c (intake queue and
+ * group commit, the worker, the watermark, start and stop), http_api.c
+ * (the HTTP handlers), db_sqlite.c (the SQLite store) and slog (logs).
+ *
+ * Locks: `mu` guards the commit queue, the watermark inputs and the
+ * counters; `emu` guards the engines and everything that allocates through
+ * dna_malloc (whose counters are process-wide); `rmu` guards the reader
+ * connection of the operator API.  Order: emu before mu; rmu alone.
+ */
+#ifndef DNA_SERVE_INT_H
+#define DNA_SERVE_INT_H
+
+#include "serve.h"
+#include "engine.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define SRV_TENANT "default"
+#define SRV_MAX_BATCH 10000          /* envelopes in one POST */
+#define SRV_LAT_BUCKETS 12
+
+/* ---- logs: one JSON object per line on stderr ---- */
+enum { SL_STR = 1, SL_INT, SL_DBL };
+/* slog("info", "listening", "port", SL_INT, (int64_t)8080, "db", SL_STR, "x.db", NULL) */
+void slog(const char *level, const char *msg, ...);
+
+/* ---- the store ---- */
+sqlite3 *db_open(const char *path, char *err, size_t errlen);
+int      db_exec(sqlite3 *db, const char *sql);          /* 0 ok */
+int      db_meta_get(sqlite3 *db, const char *key, int64_t *v);   /* 1 found */
+int      db_meta_set(sqlite3 *db, const char *key, int64_t v);    /* 0 ok */
+int64_t  db_scalar(sqlite3 *db, const char *sql);          /* first column of the first row, 0 if none */
+
+/* One envelope on its way to the events table. */
+typedef struct Env {
+    char *id, *type, *body;
+    size_t bodylen;
+    int64_t at;
+    uint32_t tix;                   /* type index for counters (nevents: alert_ack) */
+    int fresh;                      /* set by the commit: 1 new, 0 a repeat */
+} Env;
+
+typedef struct Job {
+    Env *env;
+    size_t n;
+    int done, failed;
+    struct Job *next;
+} Job;
+
+typedef struct Srv {
+    const DnaBundle *b;
+    SrvConfig cfg;
+    int64_t started_ms;
+
+    /* commit queue (group commit) */
+    pthread_mutex_t mu;
+    pthread_cond_t qcond, donecond, workcond;
+    Job *qhead, *qtail;
+    sqlite3 *wdb;                   /* the committer's connection */
+    int stop_commit;                /* set after HTTP is down: drain and exit */
+    int commit_running;
+
+    /* watermark inputs (under mu) */
+    int64_t max_occ;                /* highest occurred_at accepted */
+    int have_occ;
+    int64_t last_arrival;           /* wall clock of the last accepted event, 0: none */
+    int64_t watermark;              /* what the engine was advanced to (persisted in meta) */
+
+    /* engines (under emu) */
+    pthread_mutex_t emu;
+    Engine *eng;                    /* the worker's, the live state */
+    Store *st;
+    int rendering;                  /* the operator API is reading: effects are not the worker's */
+    Engine *val;                    /* validates envelopes: its store has seen every id */
+    Store *valst;
+
+    /* the worker */
+    sqlite3 *pdb;
+    int stop_work;                  /* finish pending events, then exit */
+    atomic_int ready;
+    atomic_int fatal;
+
+    /* one writer at a time, without SQLite's sleeping busy handler */
+    pthread_mutex_t wmu;
+
+    /* the operator API's reader */
+    pthread_mutex_t rmu;
+    sqlite3 *rdb;
+
+    /* counters (under mu) */
+    uint64_t *in_by_type, *done_by_type, *failed_by_type;   /* nevents + 1 */
+    uint64_t duplicates, late, rejected_400, rejected_413, rejected_422, unauthorized;
+    uint64_t effects[EFF__COUNT];
+    uint64_t outbox_depth, commits, committed_events, timers;
+    uint64_t lat_bucket[SRV_LAT_BUCKETS + 1];   /* intake latency to 202, ms buckets */
+    double lat_sum;
+    uint64_t lat_count;
+} Srv;
+
+extern const double srv_lat_bounds[SRV_LAT_BUCKETS];
+
+int64_t srv_wall_ms(void);
+
+/* ---- intake: parse, validate, commit.  Returns the HTTP status and a
+ * JSON body in *out (malloc'd). ---- */
+int srv_intake(Srv *s, const char *body, size_t len, char **out);
+
+/* ---- operator API: JSON bodies (malloc'd); the status is returned ---- */
+int srv_entity(Srv *s, const char *kind, const char *key, char **out);
+int srv_event(Srv *s, const char *id, char **out);
+int srv_metrics(Srv *s, char **out);
+
+/* ---- HTTP ---- */
+struct MHD_Daemon;
+struct MHD_Daemon *http_start(Srv *s, char *err, size_t errlen);
+void http_quiesce(struct MHD_Daemon *d);
+void http_stop(struct MHD_Daemon *d);
+
+#endif

@@ -1,0 +1,282 @@
+#!/bin/sh
+# serve_test.sh - `dnad serve` end to end: the real binary on 127.0.0.1 (a
+# free port the daemon picks and logs), curl and post_events as clients,
+# sqlite3 to look at the store.
+#
+#   serve_test.sh DNAD DNAC POST_EVENTS SRCDIR WORKDIR CASE
+#
+# CASE: basic | jsonsuite | restart | sigterm
+set -u
+dnad=$1 dnac=$2 post=$3 src=$4 work=$5 case=$6
+TOKEN=test-token-$$
+export DNA_API_TOKEN=$TOKEN
+rm -rf "$work/$case"
+mkdir -p "$work/$case"
+cd "$work/$case" || exit 2
+fail() { echo "FAIL ($case): $*"; [ -f log ] && tail -n 20 log; [ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; exit 1; }
+
+"$dnac" compile "$src/rules" -o rules.dnab >/dev/null || fail "cannot compile the rules"
+
+# start DB [ARGS...]: the daemon in the background; sets pid, port, base
+start() {
+    db=$1; shift
+    : > log
+    "$dnad" serve --bundle rules.dnab --db "sqlite:$db" --listen 127.0.0.1:0 "$@" 2>>log &
+    pid=$!
+    i=0
+    port=
+    while [ $i -lt 100 ]; do
+        port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' log | head -n 1)
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || fail "the daemon exited at start"
+        sleep 0.05; i=$((i + 1))
+    done
+    [ -n "$port" ] || fail "the daemon did not log its port"
+    base=http://127.0.0.1:$port
+    i=0
+    while [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" != 200 ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "not ready"
+        sleep 0.05
+    done
+}
+# code METHOD PATH [curl args...]: prints the status; the body goes to ./body
+code() {
+    m=$1 p=$2; shift 2
+    curl -s -o body -w '%{http_code}' -X "$m" -H "Authorization: Bearer $TOKEN" "$@" "$base$p"
+}
+expect() { [ "$1" = "$2" ] || fail "$3: got $1, want $2 ($(head -c 300 body 2>/dev/null))"; }
+# wait until no accepted event is pending
+drain() {
+    i=0
+    while [ "$(sqlite3 "$1" "SELECT count(*) FROM events WHERE status='pending'")" != 0 ]; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "events stay pending"
+        sleep 0.05
+    done
+}
+# until_rows DB N: wait until the events table holds N rows (mid-ingest)
+until_rows() {
+    i=0
+    while [ "$(sqlite3 "$1" "SELECT count(*) FROM events" 2>/dev/null || echo 0)" -lt "$2" ]; do
+        i=$((i + 1)); [ $i -gt 2000 ] && fail "the ingest does not reach $2 rows"
+        sleep 0.01
+    done
+}
+stop() {
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    [ $rc = 0 ] || fail "exit status $rc after SIGTERM"
+    grep -q '"msg":"stopped"' log || fail "no 'stopped' log line"
+    pid=
+}
+# every stderr line is one JSON object
+json_log() {
+    while IFS= read -r l; do
+        case $l in '{"ts":'*'}') ;; *) fail "log line is not a JSON object: $l" ;; esac
+    done < log
+}
+
+ev() {  # ev ID TYPE TIME EMAIL DATA
+    printf '{"id":"%s","type":"%s","source":"portal","occurred_at":"%s","subject":{"entity":"lead","email":"%s"},"data":%s}' "$1" "$2" "$3" "$4" "$5"
+}
+
+case $case in
+basic)
+    # no token: refused to start
+    env -u DNA_API_TOKEN "$dnad" serve --bundle rules.dnab --db sqlite:x.db --listen 127.0.0.1:0 2>err && fail "started without a token"
+    grep -q "API token" err || fail "no word about the token"
+    start t.db --no-wall-clock --max-body 4096
+    ev e1 page_visit 2026-10-01T08:00:00Z ada@example.com '{"url":"/pricing"}' > e1.json
+    expect "$(code POST /v1/events --data-binary @e1.json)" 202 "first post"
+    grep -q '"accepted":\["e1"\]' body || fail "202 body does not name e1"
+    expect "$(code POST /v1/events --data-binary @e1.json)" 200 "repeat id"
+    grep -q '"duplicates":\["e1"\]' body || fail "200 body does not name e1 as a repeat"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE id='e1' AND tenant='default'")" = 1 ] || fail "e1 stored twice"
+    # auth
+    expect "$(curl -s -o body -w '%{http_code}' -X POST --data-binary @e1.json "$base/v1/events")" 401 "no token"
+    expect "$(curl -s -o body -w '%{http_code}' -H 'Authorization: Bearer nope' "$base/v1/events/e1")" 401 "wrong token"
+    expect "$(curl -s -o body -w '%{http_code}' "$base/v1/entities/lead/ada@example.com")" 401 "no token, entity"
+    expect "$(curl -s -o body -w '%{http_code}' "$base/metrics")" 401 "no token, metrics"
+    expect "$(curl -s -o body -w '%{http_code}' "$base/healthz")" 200 "healthz"
+    # bad input
+    printf '{"id":' > bad.json
+    expect "$(code POST /v1/events --data-binary @bad.json)" 400 "malformed JSON"
+    ev e2 no_such_event 2026-10-01T08:00:00Z ada@example.com '{}' > e2.json
+    expect "$(code POST /v1/events --data-binary @e2.json)" 422 "unknown type"
+    grep -q "unknown event type" body || fail "422 without the reason"
+    ev e3 page_visit 2026-10-01T08:00:00Z ada@example.com '{"url":7}' > e3.json
+    expect "$(code POST /v1/events --data-binary @e3.json)" 422 "wrong field type"
+    printf '[%s,%s]' "$(cat e1.json)" "$(cat e2.json)" > mixed.json
+    expect "$(code POST /v1/events --data-binary @mixed.json)" 422 "a batch with a bad event"
+    grep -q 'event 1' body || fail "422 does not say which event"
+    expect "$(code POST /v1/events --data-binary '[]')" 422 "empty batch"
+    head -c 5000 /dev/zero | tr '\0' ' ' > big.json
+    expect "$(code POST /v1/events --data-binary @big.json)" 413 "oversized (Content-Length)"
+    expect "$(code POST /v1/events -H 'Transfer-Encoding: chunked' --data-binary @big.json)" 413 "oversized (chunked)"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events")" = 1 ] || fail "a refused request stored something"
+    # a batch: new ones 202, the repeat named
+    ev e4 page_visit 2026-10-01T08:05:00Z ada@example.com '{"url":"/pricing"}' > e4.json
+    ev e5 demo_request 2026-10-01T08:10:00Z ada@example.com '{}' > e5.json
+    printf '[%s,%s,%s]' "$(cat e1.json)" "$(cat e4.json)" "$(cat e5.json)" > batch.json
+    expect "$(code POST /v1/events --data-binary @batch.json)" 202 "batch"
+    grep -q '"accepted":\["e4","e5"\],"duplicates":\["e1"\]' body || fail "batch body: $(cat body)"
+    drain t.db
+    expect "$(code GET /v1/events/e5)" 200 "event status"
+    grep -q '"status":"processed"' body || fail "e5 not processed: $(cat body)"
+    expect "$(code GET /v1/events/nope)" 404 "unknown event"
+    expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "entity"
+    grep -q '"score":{"total":' body || fail "no score in the entity"
+    grep -q '"trace":\[{"event":"e1"' body || fail "no trace in the entity"
+    grep -q '"kind":"task"' body || fail "the trace lacks the demo request's task"
+    # the state equals what replay says for the same events
+    sqlite3 t.db "SELECT body FROM events ORDER BY seq" > accepted.jsonl
+    "$dnad" replay rules.dnab accepted.jsonl --out rep >/dev/null || fail "replay"
+    grep '"key":"ada@example.com"' rep/state.jsonl > want
+    grep -qF "{\"state\":$(cat want),\"at\":\"2026-10-01T08:10:00Z\"" body || fail "entity state differs from replay's: $(cat want)"
+    expect "$(code GET /v1/entities/lead/nobody@example.com)" 404 "unknown entity"
+    expect "$(code GET /v1/entities/nokind/x)" 404 "unknown kind"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_events_received_total{type="page_visit"} 2$' body || fail "metrics: received"
+    grep -q '^dna_events_processed_total{type="demo_request"} 1$' body || fail "metrics: processed"
+    grep -q '^dna_requests_rejected_total{code="413"} 2$' body || fail "metrics: 413"
+    grep -q '^dna_outbox_depth [1-9]' body || fail "metrics: outbox"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM outbox WHERE kind='task' AND event_id='e5'")" -ge 1 ] || fail "no outbox row for the task"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE tenant<>'default'") $(sqlite3 t.db "SELECT count(*) FROM effects WHERE tenant<>'default'")" = "0 0" ] || fail "tenant"
+    stop
+    json_log
+    ;;
+jsonsuite)
+    start t.db --no-wall-clock
+    # one curl process for every file (--next), one status line per file
+    : > suite.cfg
+    for f in "$src"/tests/data/JSONTestSuite/test_parsing/*.json; do
+        printf 'url = "%s/v1/events"\nheader = "Authorization: Bearer %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %s\\n"\nnext\n' \
+            "$base" "$TOKEN" "$f" "$(basename "$f")" >> suite.cfg
+    done
+    curl -s -K suite.cfg > codes
+    n=0
+    while read -r c b; do
+        case $b in
+        n_*) [ "$c" = 400 ] || fail "$b: got $c, want 400" ;;
+        y_*) [ "$c" = 422 ] || fail "$b: got $c, want 422 (valid JSON, not an event)" ;;
+        *) case $c in 400|422) ;; *) fail "$b: got $c" ;; esac ;;
+        esac
+        n=$((n + 1))
+    done < codes
+    echo "jsonsuite: $(grep -c ' n_' codes) n_ files 400, $(grep -c ' y_' codes) y_ files 422, $(grep -c ' i_' codes) i_ files 400 or 422"
+    [ $n -gt 300 ] || fail "only $n files"
+    expect "$(code GET /healthz)" 200 "alive after the suite"
+    stop
+    ;;
+restart)
+    # kill -9 during an ingest, twice; then everything once more.  Every
+    # event that got 202 is processed exactly once, and the effects table
+    # is what replay gives over the accepted events in acceptance order.
+    ev_file=$src/examples/events/month.jsonl
+    start t.db --no-wall-clock --lateness 0
+    "$post" "$base" "$TOKEN" "$ev_file" out1 --conns 4 > post1.txt &
+    ppid=$!
+    until_rows t.db 300
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    wait $ppid
+    start t.db --no-wall-clock --lateness 0
+    "$post" "$base" "$TOKEN" "$ev_file" out2 --conns 4 --batch 7 > post2.txt &
+    ppid=$!
+    until_rows t.db 1500
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    wait $ppid
+    start t.db --no-wall-clock --lateness 0
+    "$post" "$base" "$TOKEN" "$ev_file" out3 --conns 4 > post3.txt || fail "post"
+    drain t.db
+    cat post1.txt post2.txt post3.txt
+    a1=$(grep -c '^202 ' out1); a2=$(grep -c '^202 ' out2)
+    echo "accepted before the first kill: $a1; before the second: $a2"
+    [ "$a1" -gt 0 ] || fail "nothing accepted before the kill"
+    grep -q '^0 ' out1 || echo "note: the first kill came after the whole ingest"
+    for o in out1 out2 out3; do
+        grep '^202 ' $o | cut -d' ' -f2
+    done | sort > accepted_ids
+    [ "$(uniq -d accepted_ids | wc -l)" = 0 ] || fail "an id got 202 twice"
+    sqlite3 t.db "SELECT id FROM events WHERE status='processed'" | sort > processed_ids
+    comm -23 accepted_ids processed_ids > lost
+    [ -s lost ] && fail "accepted but not processed: $(head -3 lost)"
+    [ "$(wc -l < processed_ids)" = "$(grep -c . "$ev_file")" ] || fail "not every event processed: $(wc -l < processed_ids)"
+    grep -v '^20[02] ' out3 && fail "the last ingest had failures"
+    sqlite3 t.db "SELECT body FROM events ORDER BY seq" > accepted.jsonl
+    "$dnad" replay rules.dnab accepted.jsonl --out rep > rep.txt || fail "replay"
+    sqlite3 t.db "SELECT line FROM effects ORDER BY seq" > effects.jsonl
+    cmp -s rep/effects.jsonl effects.jsonl || fail "effects differ from replay ($(wc -l < effects.jsonl) vs $(wc -l < rep/effects.jsonl))"
+    want=$(grep -c '"kind":"\(task\|notify\|webhook\|connector\|enroll\)"' rep/effects.jsonl)
+    got=$(sqlite3 t.db "SELECT count(*) FROM outbox")
+    [ "$want" = "$got" ] || fail "outbox holds $got rows, replay's external effects are $want"
+    echo "restart: $(wc -l < processed_ids) events processed once, $(wc -l < effects.jsonl) effects, $got outbox rows, equal to replay"
+    stop
+    ;;
+sigterm)
+    ev_file=$src/examples/events/month.jsonl
+    start t.db --no-wall-clock --lateness 0
+    "$post" "$base" "$TOKEN" "$ev_file" out1 --conns 8 > post1.txt &
+    ppid=$!
+    until_rows t.db 400
+    kill -TERM "$pid"
+    wait "$pid"; rc=$?
+    wait $ppid
+    cat post1.txt
+    [ $rc = 0 ] || fail "exit status $rc after SIGTERM under load"
+    grep '^202 ' out1 | cut -d' ' -f2 | sort > accepted_ids
+    sqlite3 t.db "SELECT id FROM events WHERE status='processed'" | sort > processed_ids
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE status<>'processed'")" = 0 ] || fail "pending events left after SIGTERM"
+    comm -23 accepted_ids processed_ids > lost
+    [ -s lost ] && fail "accepted but lost: $(head -3 lost)"
+    echo "sigterm: $(wc -l < accepted_ids) accepted under load, all processed before exit"
+    pid=
+    json_log
+    ;;
+sources)
+    # signed webhooks of the shipped rules' sources, mapped onto events
+    export FORMTOOL_SECRET=form-secret-$$
+    export EMAILTOOL_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+    unset PORTAL_WEBHOOK_SECRET
+    start t.db --no-wall-clock
+    grep -q '"msg":"a source.s secret is not set.*"source":"portal"' log || fail "no warning about the portal's unset secret"
+    printf '{"kind":"submission","form_name":"demo","submission_id":"sub-1","created_at":"2026-10-01T09:00:00Z","fields":{"email":"ada@example.com","product":"sequencing"}}' > form.json
+    sig=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < form.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig" --data-binary @form.json "$base/v1/sources/formtool")" 202 "signed form"
+    grep -q '"accepted":\["sub-1"\]' body || fail "the form's id is not the event id: $(cat body)"
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig" --data-binary @form.json "$base/v1/sources/formtool")" 200 "repeat"
+    expect "$(curl -s -o body -w '%{http_code}' --data-binary @form.json "$base/v1/sources/formtool")" 401 "no signature"
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: $sig" --data-binary @form.json "$base/v1/sources/formtool")" 401 "no prefix"
+    bad=$(printf x | openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$bad" --data-binary @form.json "$base/v1/sources/formtool")" 401 "wrong signature"
+    printf '{"kind":"deleted","submission_id":"sub-2"}' > other.json
+    sig2=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < other.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig2" --data-binary @other.json "$base/v1/sources/formtool")" 422 "no map accepts"
+    grep -q "no map" body || fail "422 without the reason"
+    printf '{"kind":' > broken.json
+    sig3=$(openssl dgst -sha256 -hmac "$FORMTOOL_SECRET" < broken.json | sed 's/.*= //')
+    expect "$(curl -s -o body -w '%{http_code}' -H "X-Webhook-Signature: sha256=$sig3" --data-binary @broken.json "$base/v1/sources/formtool")" 400 "signed but not JSON"
+    expect "$(curl -s -o body -w '%{http_code}' -d '{}' "$base/v1/sources/portal")" 401 "a source without its secret"
+    expect "$(curl -s -o body -w '%{http_code}' -d '{}' "$base/v1/sources/nope")" 404 "unknown source"
+    # Standard Webhooks (the email tool), signed now
+    ts=$(date +%s)
+    printf '{"event":"open","id":"em-1","ts":"2026-10-01T09:05:00Z","recipient":"ada@example.com","campaign":"autumn"}' > mail.json
+    key=$(printf '%s' "${EMAILTOOL_SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+    msig=$( (printf 'msg_1.%s.' "$ts"; cat mail.json) | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)
+    expect "$(curl -s -o body -w '%{http_code}' -H "webhook-id: msg_1" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$msig" --data-binary @mail.json "$base/v1/sources/emailtool")" 202 "standard webhooks"
+    grep -q '"accepted":\["msg_1"\]' body || fail "coalesce(header(Webhook-Id), body.id) is not the id: $(cat body)"
+    old=$((ts - 600))
+    osig=$( (printf 'msg_2.%s.' "$old"; cat mail.json) | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)
+    expect "$(curl -s -o body -w '%{http_code}' -H "webhook-id: msg_2" -H "webhook-timestamp: $old" -H "webhook-signature: v1,$osig" --data-binary @mail.json "$base/v1/sources/emailtool")" 401 "stale time stamp"
+    drain t.db
+    expect "$(code GET /v1/events/sub-1)" 200 "the mapped event"
+    grep -q '"type":"demo_request","occurred_at":"2026-10-01T09:00:00Z"' body || fail "mapped event: $(cat body)"
+    grep -q '"status":"processed"' body || fail "mapped event not processed: $(cat body)"
+    sqlite3 t.db "SELECT body FROM events WHERE id='sub-1'" | grep -q '"source":"formtool"' || fail "source not recorded"
+    expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "entity"
+    grep -q '"kind":"task"' body || fail "the demo request's task is not in the trace"
+    stop
+    json_log
+    ;;
+*) fail "unknown case" ;;
+esac
+echo "ok ($case)"
