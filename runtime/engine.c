@@ -535,13 +535,15 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         if (!jn || !json_is_integer(jn) || json_integer_value(jn) < 1) REJECT("\"data.id\" must be an approval id (an integer)");
         if (!jd || !json_is_string(jd) || (strcmp(json_string_value(jd), "approve") && strcmp(json_string_value(jd), "reject")))
             REJECT("\"data.decision\" must be \"approve\" or \"reject\"");
-        EngPending *p = eng_pending(e, (uint64_t)json_integer_value(jn));
-        if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
+        /* the envelope is well formed: the id counts as seen (a validating
+         * engine, like dnad serve's, stops here), then the decision applies */
         if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
             e->stats.duplicates++;
             rc = ENG_DUPLICATE;
             goto done;
         }
+        EngPending *p = eng_pending(e, (uint64_t)json_integer_value(jn));
+        if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
         if (p->status != PEND_OPEN)
             REJECT("approval %lld was already %s", (long long)p->id, p->status == PEND_APPROVED ? "approved" : "rejected");
         e->stats.events++;
