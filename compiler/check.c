@@ -1053,6 +1053,21 @@ static void check_test(Ctx *c, Node *d)
         }
         case N_TEVENT: {
             nevents++;
+            if (!sym_get(&p->global[SYM_EVENT], x->name) && (!strcmp(x->name, "alert_ack") || !strcmp(x->name, "approval"))) {
+                /* the engine's built-in envelopes: alert_ack { signal }, approval { id, decision } */
+                int ack = x->name[0] == 'a' && x->name[1] == 'l';
+                if (x->a->list || !parse_rfc3339(x->a->name))
+                    diag_help(diag_error(p->diags, DIAG_E025, x->a->span, "'%s' is not an RFC 3339 time stamp",
+                                         x->a->name ? x->a->name : ""), "write it like \"2026-10-01T09:00:00Z\"");
+                for (Node *kv = x->b ? x->b->list : NULL; kv; kv = kv->next) {
+                    Type *want = ack && !strcmp(kv->name, "signal") ? p->t_string
+                               : !ack && !strcmp(kv->name, "id") ? p->t_int
+                               : !ack && !strcmp(kv->name, "decision") ? p->t_string : NULL;
+                    if (!want) diag_error(p->diags, DIAG_E011, kv->span, "event '%s' has no field '%s'", x->name, kv->name);
+                    test_value(c, kv->a, want);
+                }
+                break;
+            }
             Node fake = *x;
             fake.kind = N_NAME;
             Sym *ev = event_named(c, &fake);
@@ -1075,7 +1090,9 @@ static void check_test(Ctx *c, Node *d)
                         chk_expr(c, kv->a, NULL);
                         continue;
                     }
-                    test_value(c, kv->a, res_type(p, f->a, f->name));
+                    Type *want = res_type(p, f->a, f->name);
+                    if (want && ty_base(want)->kind == TY_ENTITY) want = ty_optional(p, p->t_string);  /* by key, as in `given` */
+                    test_value(c, kv->a, want);
                 }
             if (x->c)
                 for (Node *kv = x->c->list; kv; kv = kv->next) {

@@ -686,7 +686,14 @@ static void workflow_decl(EmitCtx *e, Node *d)
             r->trig = DTR_OVERDUE;
             r->target = t->name ? sym_named(e->signal_syms, e->b.nsignals, t->name) : DNA_NIL;
             break;
-        case TRIG_SCHEDULE: r->trig = DTR_SCHEDULE; r->schedule = ex_cstr(e, t->b->name ? t->b->name : ""); break;
+        case TRIG_SCHEDULE: {
+            r->trig = DTR_SCHEDULE;
+            r->schedule = ex_cstr(e, t->b->name ? t->b->name : "");
+            /* value: the cron text as a unit, which carries the module's time zone to the engine */
+            uint32_t u = ex_unit(e, t->b, e->p->t_string, ri, DNA_NIL, entity, rc.tz);
+            R(e, ri)->value = u;
+            break;
+        }
         }
     }
     uint32_t first = e->b.narms;
@@ -1037,6 +1044,7 @@ static void sequence_decl(EmitCtx *e, Node *d)
         default: break;
         }
     }
+    if (q.tz == DNA_NIL && tz) q.tz = ex_cstr(e, tz);     /* a window without a zone: the module's */
     q.name = ex_cstr(e, d->name);
     q.entity = entity;
     q.limit = limit0;

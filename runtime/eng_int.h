@@ -16,6 +16,8 @@
 #define TK_ALERT     0x10000000u    /* rule = signal index, slot = TK_ALERT | alert seq (low bits) */
 #define TK_STAYS     0x20000000u    /* rule = rule index */
 #define TK_INACTIVE  0x30000000u
+#define TK_SCHEDULE  0x40000000u    /* entity 0 (global), rule = rule index */
+#define TK_SEQ       0x50000000u    /* rule = sequence index; Timer.arg = the next step */
 #define TK_KIND(s)   ((s) & 0xF0000000u)
 
 /* what a unit reads, for the trace */
@@ -27,6 +29,35 @@ typedef struct TeamState {
     int64_t *current;           /* open assignments per member */
     int64_t *credit;            /* smooth weighted round robin */
 } TeamState;
+
+/* A workflow run parked by `mode approval`: its actions with their
+ * argument values as they were when it fired. */
+typedef enum PendStatus { PEND_OPEN, PEND_APPROVED, PEND_REJECTED } PendStatus;
+typedef struct EngPending {
+    uint64_t id;
+    uint32_t rule;
+    uint64_t entity;            /* handle */
+    int64_t at;                 /* parked */
+    uint8_t status;             /* PendStatus */
+    uint32_t argbase, nargs;    /* B->args[argbase .. +nargs) */
+    DnaValue *vals;             /* their values (strings owned) */
+} EngPending;
+
+typedef struct SeqCount { int64_t window, count; } SeqCount;   /* a sequence channel limit */
+
+/* cron (eng_schedule.c): minute hour day-of-month month day-of-week */
+typedef struct Cron {
+    uint64_t minute;            /* bit m: minute m */
+    uint32_t hour, mday;        /* bits 0..23, 1..31 */
+    uint16_t month;             /* bits 1..12 */
+    uint8_t wday;               /* bits 0..6, 0 = Sunday (7 folds to 0) */
+    uint8_t mday_star, wday_star;
+} Cron;
+int     cron_parse(const char *s, Cron *c);                  /* 0 on success */
+/* The first occurrence strictly after `after` in zone z (local wall-clock
+ * times through clk_from_local); -1 when none within eight years. */
+struct Zone;
+int64_t cron_next(const Cron *c, const struct Zone *z, int64_t after);
 
 struct Engine {
     const DnaBundle *b;
@@ -58,6 +89,17 @@ struct Engine {
     int64_t now;
     int depth;                  /* emit chain */
     uint64_t cause_timer;       /* for the trace of timer-caused effects */
+    /* approvals */
+    EngPending *pend;
+    uint32_t npend, cappend;
+    uint64_t approving;         /* the approval whose actions run now, 0: none */
+    uint32_t approving_rule;
+    const DnaValue *snap;       /* argument values fixed when the actions were parked */
+    uint32_t snap_base, snap_n;
+    /* schedules, sequences, deals */
+    uint8_t armed;              /* schedules armed (at the first time the engine saw) */
+    SeqCount *seqcount;         /* [nopts]: sequence channel limits */
+    uint64_t next_deal;
 };
 
 /* engine.c */
@@ -72,7 +114,11 @@ Ent     *eng_live(Engine *e, uint64_t handle);
 void     eng_obs_set(Engine *e, Ent *x, uint32_t slot, int present, int64_t v);
 EntObs  *eng_obs_get(Ent *x, uint32_t slot);
 
+Ent     *eng_create(Engine *e, uint32_t kind);              /* a new entity with defaults */
+void     eng_first_time(Engine *e, int64_t t);               /* the clock starts: arm schedules */
+
 /* eng_rules.c */
+int  eng_performs(Engine *e, uint32_t rule);                 /* live, or approved now */
 void eng_run_rule(Engine *e, Ent *x, uint32_t ri);
 void eng_run_actions(Engine *e, Ent *x, uint32_t ri, uint32_t arm);
 void eng_route(Engine *e, Ent *x);
@@ -86,5 +132,30 @@ void eff_begin(Engine *e, Ent *x, EffKind k, uint32_t rule);
 void eff_trace(Engine *e, Ent *x, uint32_t rule, uint32_t unit);
 void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule);
 void eng_write_value(Engine *e, JsonW *w, DnaValue v, DnaType t);
+DnaValue eng_arg(Engine *e, Ent *x, uint32_t argi);         /* an action argument (or its parked value) */
+int  eng_arm(Engine *e, Ent *x, uint32_t ri, uint32_t arm); /* run one arm; 0: an assignment found nobody */
+void eng_after(Engine *e, uint64_t handle);                 /* refresh, derive, state triggers, route */
+
+/* eng_deal.c: stages, probabilities, deals created by routing, capacity */
+void eng_stage_sync(Engine *e, Ent *x);
+void eng_create_deal(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perform);
+void eng_hold(Engine *e, Ent *x, uint32_t team, uint32_t member);
+void eng_release(Engine *e, Ent *x);
+int64_t eng_stage_probability(const char *stage);           /* thousandths */
+
+/* eng_schedule.c */
+void eng_arm_schedules(Engine *e, int64_t t0);
+void eng_fire_schedule(Engine *e, const Timer *t);
+
+/* eng_sequence.c */
+void eng_enroll(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perform);
+void eng_seq_timer(Engine *e, Ent *x, const Timer *t);
+void eng_seq_event(Engine *e, Ent *x);                      /* `exit on EVENT` */
+
+/* eng_approval.c */
+void eng_park(Engine *e, Ent *x, uint32_t ri);
+EngPending *eng_pending(Engine *e, uint64_t id);           /* NULL: no such approval */
+void eng_decide(Engine *e, EngPending *p, int approve);     /* now, evid: the approval's */
+void eng_pending_free(Engine *e);
 
 #endif

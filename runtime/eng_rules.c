@@ -103,6 +103,7 @@ void eff_begin(Engine *e, Ent *x, EffKind k, uint32_t rule)
     if (rule != DNA_NIL && rule < B->nrules && B->rules[rule].kind == DR_WORKFLOW) {
         jw_key(w, "mode");
         jw_str(w, mode_names[B->rules[rule].mode % 3]);
+        if (e->approving) { jw_key(w, "approval"); jw_int(w, (int64_t)e->approving); }
     }
     jw_key(w, "detail");
     jw_obj(w);
@@ -131,8 +132,10 @@ void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule)
     jw_end_obj(w);
     e->stats.effects[k]++;
     if (e->sink && !w->oom) {
+        int external = k == EFF_TASK || k == EFF_NOTIFY || k == EFF_WEBHOOK || k == EFF_CONNECTOR || k == EFF_ENROLL ||
+                       k == EFF_SEQUENCE_STEP;
         EngEffect ef = { k, rule != DNA_NIL && rule < B->nrules ? B->rules[rule].mode : 0,
-                         k >= EFF_TASK && k <= EFF_EMIT && k != EFF_EMIT, x ? x->handle : 0, w->p, w->n };
+                         (uint8_t)external, x ? x->handle : 0, w->p, w->n };
         e->sink(e->ud, &ef);
     }
 }
@@ -443,14 +446,28 @@ static const DnaArg *arg_of(Engine *e, const DnaAction *a, const char *key)
     return NULL;
 }
 
-static DnaValue arg_value(Engine *e, Ent *x, const DnaAction *a, const char *key)
+DnaValue eng_arg(Engine *e, Ent *x, uint32_t argi)
 {
-    const DnaArg *g = arg_of(e, a, key);
     DnaValue v = dna_none();
-    if (!g) return v;
+    if (argi >= B->nargs) return v;
+    if (e->snap && argi >= e->snap_base && argi - e->snap_base < e->snap_n) return e->snap[argi - e->snap_base];
+    const DnaArg *g = &B->args[argi];
     if (g->unit != DNA_NIL) eng_eval(e, x, g->unit, &v);
     else if (g->konst != DNA_NIL && g->konst < B->nconsts) v = B->kvals[g->konst];
     return v;
+}
+
+static DnaValue arg_value(Engine *e, Ent *x, const DnaAction *a, const char *key)
+{
+    const DnaArg *g = arg_of(e, a, key);
+    return g ? eng_arg(e, x, (uint32_t)(g - B->args)) : dna_none();
+}
+
+int eng_performs(Engine *e, uint32_t ri)
+{
+    const DnaRule *r = &B->rules[ri];
+    return r->kind != DR_WORKFLOW || r->mode == DM_LIVE ||
+           (r->mode == DM_APPROVAL && e->approving && e->approving_rule == ri);
 }
 
 static void write_arg(Engine *e, Ent *x, const DnaAction *a, const char *key, const char *as)
@@ -477,7 +494,14 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
     JsonW *w = &e->w;
     if (a->ref == DNA_NIL) {
         DnaValue v = arg_value(e, x, a, "owner");
-        if (perform) set_owner(e, x, v.kind == DNA_VK_STR ? v.u.s : NULL, v.len);
+        if (perform) {
+            /* another owner (or none) ends the open assignment the entity holds */
+            if (x->hold_team && x->hold_team <= B->nteams) {
+                const char *held = S(B->teams[x->hold_team - 1].members[x->hold_member].email);
+                if (v.kind != DNA_VK_STR || strlen(held) != v.len || memcmp(held, v.u.s, v.len)) eng_release(e, x);
+            }
+            set_owner(e, x, v.kind == DNA_VK_STR ? v.u.s : NULL, v.len);
+        }
         eff_begin(e, x, EFF_ASSIGN, ri);
         write_arg(e, x, a, "owner", NULL);
         eff_end(e, x, EFF_ASSIGN, ri);
@@ -499,13 +523,26 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
     uint32_t nskills = 0;
     for (uint32_t i = 0; i < a->nargs; i++)
         if (!strcmp(S(B->args[a->arg + i].key), "skill")) { if (!skills) skills = &B->args[a->arg + i]; nskills++; }
-    int m = perform ? pick(e, a->ref, strategy, has_region ? region : NULL, skills, nskills) : -1;
-    if (perform && m < 0) return 0;
+    if (a->ref >= B->nteams) return 0;
     const DnaTeam *t = &B->teams[a->ref];
+    TeamState *ts = &e->teams[a->ref];
+    int m = -1;
+    if (perform) m = pick(e, a->ref, strategy, has_region ? region : NULL, skills, nskills);
+    else if (t->nmembers <= 256 && ts->credit) {
+        /* shadow: who would it be?  The team's cursor and credits stay as they were */
+        int64_t credit[256];
+        uint64_t cursor = ts->cursor;
+        memcpy(credit, ts->credit, sizeof(int64_t) * t->nmembers);
+        m = pick(e, a->ref, strategy, has_region ? region : NULL, skills, nskills);
+        memcpy(ts->credit, credit, sizeof(int64_t) * t->nmembers);
+        ts->cursor = cursor;
+    }
+    if (perform && m < 0) return 0;
     if (perform) {
         const char *who = S(t->members[m].email);
+        eng_release(e, x);                      /* the assignment it held before, if any */
         set_owner(e, x, who, strlen(who));
-        e->teams[a->ref].current[m]++;
+        eng_hold(e, x, a->ref, (uint32_t)m);
     }
     eff_begin(e, x, EFF_ASSIGN, ri);
     jw_key(w, "owner");
@@ -513,6 +550,10 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
     jw_key(w, "team"); jw_str(w, S(t->name));
     jw_key(w, "strategy"); jw_str(w, strategy);
     if (has_region) { jw_key(w, "region"); jw_str(w, region); }
+    if (m >= 0 && ts->current) {
+        jw_key(w, "current"); jw_int(w, ts->current[m]);
+        if (t->members[m].max > 0) { jw_key(w, "max"); jw_int(w, t->members[m].max); }
+    }
     eff_end(e, x, EFF_ASSIGN, ri);
     return 1;
 }
@@ -525,8 +566,7 @@ static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a);
  * caller may fall back); the actions before it have run. */
 static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
 {
-    const DnaRule *r = &B->rules[ri];
-    int perform = r->kind != DR_WORKFLOW || r->mode == DM_LIVE;
+    int perform = eng_performs(e, ri);
     JsonW *w = &e->w;
     for (uint32_t i = 0; i < arm->nactions; i++) {
         const DnaAction *a = &B->actions[arm->action + i];
@@ -541,6 +581,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             jw_key(w, "field"); jw_str(w, S(sl->name));
             jw_key(w, "value"); eng_write_value(e, w, v, sl->type);
             eff_end(e, x, EFF_SET, ri);
+            if (perform) eng_stage_sync(e, x);
             break;
         }
         case 1: {                                   /* ACT_MOVE */
@@ -549,13 +590,12 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             const DnaSlot *sl = &B->entities[x->kind].slots[a->ref];
             if (perform && !(x->slots[a->ref].kind == v.kind && x->slots[a->ref].u.i == v.u.i)) {
                 ent_set(x, a->ref, v);
-                uint32_t se = eng_slot(e, x->kind, "stage_entered_at");
-                if (se != DNA_NIL) ent_set(x, se, dna_int(e->now));
                 x->dirty = 1;
             }
             eff_begin(e, x, EFF_MOVE, ri);
             jw_key(w, "stage"); eng_write_value(e, w, v, sl->type);
             eff_end(e, x, EFF_MOVE, ri);
+            if (perform) eng_stage_sync(e, x);          /* stage_entered_at, probability, capacity */
             break;
         }
         case 2:                                     /* ACT_ASSIGN */
@@ -563,6 +603,11 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             break;
         case 3:                                     /* ACT_ROUTE */
             if (perform) { x->routed = 0; eng_route(e, x); }
+            else {                                  /* shadow: recorded, not routed */
+                eff_begin(e, x, EFF_ROUTE, ri);
+                jw_key(w, "reroute"); jw_bool(w, 1);
+                eff_end(e, x, EFF_ROUTE, ri);
+            }
             break;
         case 4: {                                   /* ACT_PIPELINE */
             DnaValue v = arg_value(e, x, a, "pipeline");
@@ -573,13 +618,9 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_ROUTE, ri);
             break;
         }
-        case 5: {                                   /* ACT_CREATE */
-            eff_begin(e, x, EFF_CREATE, ri);
-            jw_key(w, "entity");
-            jw_str(w, a->ref < B->nentities ? S(B->entities[a->ref].name) : "?");
-            eff_end(e, x, EFF_CREATE, ri);
+        case 5:                                     /* ACT_CREATE */
+            eng_create_deal(e, x, ri, a, perform);
             break;
-        }
         case 6: {                                   /* ACT_TASK */
             eff_begin(e, x, EFF_TASK, ri);
             write_arg(e, x, a, "title", NULL);
@@ -614,8 +655,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             jw_arr(w);
             for (uint32_t k = 0; k < a->nargs; k++) {
                 const DnaArg *g = &B->args[a->arg + k];
-                DnaValue v = dna_none();
-                if (g->unit != DNA_NIL) eng_eval(e, x, g->unit, &v);
+                DnaValue v = eng_arg(e, x, a->arg + k);
                 DnaType t = g->unit < B->nunits ? B->units[g->unit].type : (DnaType){ 0 };
                 eng_write_value(e, w, v, t);
             }
@@ -623,12 +663,9 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_CONNECTOR, ri);
             break;
         }
-        case 10: {                                  /* ACT_ENROLL */
-            eff_begin(e, x, EFF_ENROLL, ri);
-            jw_key(w, "sequence"); jw_str(w, a->ref < B->nsequences ? S(B->sequences[a->ref].name) : "?");
-            eff_end(e, x, EFF_ENROLL, ri);
+        case 10:                                    /* ACT_ENROLL */
+            eng_enroll(e, x, ri, a, perform);
             break;
-        }
         case 11:                                    /* ACT_EMIT */
             emit_event(e, x, ri, a);
             break;
@@ -639,8 +676,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
 
 static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a)
 {
-    const DnaRule *r = &B->rules[ri];
-    int perform = r->kind != DR_WORKFLOW || r->mode == DM_LIVE;
+    int perform = eng_performs(e, ri);
     JsonW *w = &e->w;
     if (a->ref >= B->nevents) return;
     const DnaEvent *ev = &B->events[a->ref];
@@ -680,6 +716,10 @@ static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a)
     DnaValue *saved = e->evslots;
     uint32_t saved_n = e->nevslots, saved_type = e->evtype;
     const char *saved_id = e->evid;
+    uint64_t saved_appr = e->approving;         /* the chain is not the approved run itself */
+    const DnaValue *saved_snap = e->snap;
+    e->approving = 0;
+    e->snap = NULL;
     e->evslots = slots;
     e->nevslots = n;
     e->evtype = a->ref;
@@ -691,11 +731,18 @@ static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a)
     e->nevslots = saved_n;
     e->evtype = saved_type;
     e->evid = saved_id;
+    e->approving = saved_appr;
+    e->snap = saved_snap;
 }
 
 void eng_run_actions(Engine *e, Ent *x, uint32_t ri, uint32_t armi)
 {
     if (armi < B->narms) run_arm(e, x, ri, &B->arms[armi]);
+}
+
+int eng_arm(Engine *e, Ent *x, uint32_t ri, uint32_t armi)
+{
+    return armi < B->narms ? run_arm(e, x, ri, &B->arms[armi]) : 1;
 }
 
 /* ---- rules ------------------------------------------------------------------------------ */
@@ -704,12 +751,14 @@ void eng_run_rule(Engine *e, Ent *x, uint32_t ri)
 {
     if (ri >= B->nrules) return;
     const DnaRule *r = &B->rules[ri];
+    if (r->entity != DNA_NIL && r->entity != x->kind) return;     /* an event's rules for other kinds */
     e->stats.rule_runs++;
     switch ((DnaRuleKind)r->kind) {
     case DR_SCORE: case DR_INTENT: points(e, x, ri); break;
     case DR_SIGNAL: signal(e, x, ri); break;
     case DR_WORKFLOW:
         if (!eng_truthy(e, x, r->cond)) return;
+        if (r->mode == DM_APPROVAL && !(e->approving && e->approving_rule == ri)) { eng_park(e, x, ri); return; }
         for (uint32_t i = 0; i < r->narms; i++) run_arm(e, x, ri, &B->arms[r->arm + i]);
         break;
     default: break;
@@ -857,8 +906,20 @@ void eng_state_triggers(Engine *e, Ent *x)
 
 /* ---- timers ------------------------------------------------------------------------------- */
 
+void eng_after(Engine *e, uint64_t h)
+{
+    Ent *x = eng_live(e, h);
+    if (!x) return;
+    eng_stage_sync(e, x);
+    eng_refresh(e, x, e->now);
+    eng_derive(e, x);
+    eng_state_triggers(e, x);
+    eng_route(e, eng_live(e, h));
+}
+
 void eng_fire_timer(Engine *e, const Timer *t)
 {
+    if (TK_KIND(t->key.slot) == TK_SCHEDULE) { eng_fire_schedule(e, t); return; }
     Ent *x = eng_live(e, t->key.entity);
     if (!x) return;
     uint64_t h = x->handle;
@@ -898,10 +959,9 @@ void eng_fire_timer(Engine *e, const Timer *t)
     case TK_INACTIVE:
         eng_run_rule(e, x, t->key.rule);
         break;
+    case TK_SEQ:
+        eng_seq_timer(e, x, t);
+        break;
     }
-    x = eng_live(e, h);
-    eng_refresh(e, x, e->now);
-    eng_derive(e, x);
-    eng_state_triggers(e, x);
-    eng_route(e, eng_live(e, h));
+    eng_after(e, h);
 }

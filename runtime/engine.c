@@ -5,9 +5,12 @@
  *   1. refresh the computed slots (score, components, intent) at `now`
  *   2. observe the watched values: changes / becomes / crosses fire here on
  *      what happened since the last evaluation (decay and expiry included)
- *   3. the event's rules from the trigger index (or the timer's rule),
+ *   3. an event ends the sequence enrollments it is the `exit on` event of;
+ *      then the event's rules from the trigger index (or the timer's rule),
  *      then `created` and `changed` rules
- *   4. refresh and derive fields
+ *   4. stage bookkeeping (eng_deal.c: stage_entered_at, probability,
+ *      capacity of closed deals; also done first, for new stages), then
+ *      refresh and derive fields
  *   5. observe the watched values again: triggers caused by step 3
  *   6. routing, for an entity not yet routed
  *   7. timers: inactivity moves, `stays` arms or cancels
@@ -121,7 +124,9 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
     e->nledgers = dna_malloc(sizeof(uint32_t) * (b->nentities ? b->nentities : 1));
     e->reads = dna_malloc(sizeof(UnitReads) * (b->nunits ? b->nunits : 1));
     e->teams = dna_malloc(sizeof(TeamState) * (b->nteams ? b->nteams : 1));
-    if (!e->ledger_of || !e->nledgers || !e->reads || !e->teams) { eng_free(e); return NULL; }
+    e->seqcount = dna_malloc(sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
+    if (!e->ledger_of || !e->nledgers || !e->reads || !e->teams || !e->seqcount) { eng_free(e); return NULL; }
+    memset(e->seqcount, 0, sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
     memset(e->ledger_of, 0, sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
     memset(e->teams, 0, sizeof(TeamState) * (b->nteams ? b->nteams : 1));
     for (uint32_t k = 0; k < b->nentities; k++) {
@@ -167,6 +172,8 @@ void eng_free(Engine *e)
             dna_free(e->teams[i].credit, sizeof(int64_t) * m);
         }
     dna_free(e->teams, sizeof(TeamState) * (b->nteams ? b->nteams : 1));
+    dna_free(e->seqcount, sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
+    eng_pending_free(e);
     dna_free(e->evslots, sizeof(DnaValue) * e->capevslots);
     dna_free(e->trig_event, sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
     dna_free(e->trig_kind, sizeof(uint32_t) * DK__COUNT * (b->nentities ? b->nentities : 1));
@@ -365,6 +372,15 @@ static Ent *create(Engine *e, uint32_t kind)
     return x;
 }
 
+Ent *eng_create(Engine *e, uint32_t kind) { return kind < e->b->nentities ? create(e, kind) : NULL; }
+
+void eng_first_time(Engine *e, int64_t t)
+{
+    if (e->armed) return;
+    e->armed = 1;
+    eng_arm_schedules(e, t);
+}
+
 /* Fold b into a (a is older): fields a lacks, points, caps, signals. */
 static void merge(Engine *e, Ent *a, Ent *b)
 {
@@ -401,6 +417,10 @@ static void merge(Engine *e, Ent *a, Ent *b)
         a->signals[a->nsignals++] = b->signals[i];
     }
     a->routed |= b->routed;
+    if (b->hold_team) {                         /* one open assignment per entity: a keeps its own */
+        if (!a->hold_team) { a->hold_team = b->hold_team; a->hold_member = b->hold_member; b->hold_team = 0; }
+        else eng_release(e, b);
+    }
     /* b's identities now name a */
     for (uint32_t i = 0; i < en->nidentity; i++) {
         DnaValue v = b->slots[en->identity[i]];
@@ -503,12 +523,42 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
     const char *type = json_string_value(jtype);
     ev = bundle_event(b, type);
     ack = !strcmp(type, "alert_ack");
-    if (ev == DNA_NIL && !ack) REJECT("unknown event type '%.60s'", type);
+    if (ev == DNA_NIL && !ack && strcmp(type, "approval")) REJECT("unknown event type '%.60s'", type);
     int64_t at;
     if (!jat) REJECT("missing \"occurred_at\"");
     if (!json_is_string(jat) || clk_parse(json_string_value(jat), json_string_length(jat), &at))
         REJECT("\"occurred_at\" must be an RFC 3339 time stamp");
     if (jsrc && !json_is_string(jsrc)) REJECT("\"source\" must be a string");
+    if (ev == DNA_NIL && !strcmp(type, "approval")) {
+        /* the built-in decision on a parked workflow run: data {id, decision} */
+        json_t *jn = jdata ? json_object_get(jdata, "id") : NULL, *jd = jdata ? json_object_get(jdata, "decision") : NULL;
+        if (!jn || !json_is_integer(jn) || json_integer_value(jn) < 1) REJECT("\"data.id\" must be an approval id (an integer)");
+        if (!jd || !json_is_string(jd) || (strcmp(json_string_value(jd), "approve") && strcmp(json_string_value(jd), "reject")))
+            REJECT("\"data.decision\" must be \"approve\" or \"reject\"");
+        /* the envelope is well formed: the id counts as seen (a validating
+         * engine, like dnad serve's, stops here), then the decision applies */
+        if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
+            e->stats.duplicates++;
+            rc = ENG_DUPLICATE;
+            goto done;
+        }
+        EngPending *p = eng_pending(e, (uint64_t)json_integer_value(jn));
+        if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
+        if (p->status != PEND_OPEN)
+            REJECT("approval %lld was already %s", (long long)p->id, p->status == PEND_APPROVED ? "approved" : "rejected");
+        e->stats.events++;
+        if (e->have_clock && at < e->clock) e->stats.late++;
+        eng_first_time(e, at);
+        eng_advance(e, at);
+        if (!e->have_clock || at > e->clock) e->clock = at;
+        e->have_clock = 1;
+        e->now = at;
+        e->evid = json_string_value(jid);
+        e->evtype = DNA_NIL;
+        e->depth = 0;
+        eng_decide(e, eng_pending(e, (uint64_t)json_integer_value(jn)), !strcmp(json_string_value(jd), "approve"));
+        goto done;
+    }
     if (!jsub || !json_is_object(jsub)) REJECT("missing \"subject\" object");
     if (jdata && !json_is_object(jdata) && !json_is_null(jdata)) REJECT("\"data\" must be an object");
     /* the subject's entity kind */
@@ -603,6 +653,7 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
     /* accepted: time moves */
     e->stats.events++;
     if (e->have_clock && at < e->clock) e->stats.late++;
+    eng_first_time(e, at);
     eng_advance(e, at);
     if (!e->have_clock || at > e->clock) e->clock = at;
     e->have_clock = 1;
@@ -739,6 +790,7 @@ uint64_t eng_given(Engine *e, const char *kind_name, const char *json, size_t le
     json_t *root = dna_json_parse(json, len, &je);
     if (!root || !json_is_object(root)) { snprintf(why, whylen, "given: %s", root ? "not an object" : je.text); json_decref(root); return 0; }
     e->now = now;
+    eng_first_time(e, now);
     if (!e->have_clock || now > e->clock) { e->clock = now; e->have_clock = 1; }
     int created = 0;
     json_t *ids = json_object();
@@ -849,8 +901,11 @@ static void run_trigger(Engine *e, Ent *x, uint8_t kind, uint32_t a)
 void eng_evaluate(Engine *e, Ent *x, int created)
 {
     uint64_t h = x->handle;
+    eng_stage_sync(e, x);                       /* a new (or given) stage: entered now */
     eng_refresh(e, x, e->now);
     eng_state_triggers(e, x);
+    x = eng_live(e, h);
+    if (e->evtype != DNA_NIL) eng_seq_event(e, x);      /* `exit on EVENT` before the event's rules */
     x = eng_live(e, h);
     if (e->evtype != DNA_NIL) run_trigger(e, x, DK_EVENT, e->evtype);
     x = eng_live(e, h);
@@ -858,6 +913,7 @@ void eng_evaluate(Engine *e, Ent *x, int created)
     x = eng_live(e, h);
     if (created || x->dirty) run_trigger(e, x, DK_CHANGED, x->kind);
     x = eng_live(e, h);
+    eng_stage_sync(e, x);
     eng_refresh(e, x, e->now);
     eng_derive(e, x);
     eng_state_triggers(e, x);

@@ -7,9 +7,15 @@
  * (priority, then source), applies their effects (score and intent points
  * with caps, expiry and decay; signals and alerts; derived fields; routing;
  * workflow actions), detects state triggers (changes, becomes, crosses),
- * schedules timers (alert deadlines, `stays ... for`, inactivity) and fires
- * them in due order as the watermark passes them.  Every effect goes to
- * the caller's sink as one JSON line with the trace of why it happened.
+ * schedules timers (alert deadlines, `stays ... for`, inactivity, cron
+ * schedules, sequence steps) and fires them in due order as the watermark
+ * passes them.  Every effect goes to the caller's sink as one JSON line
+ * with the trace of why it happened.
+ *
+ * Besides the bundle's events, eng_event() takes two built-in envelope
+ * types: `alert_ack` (data {signal}) acknowledges alerts of the subject, and
+ * `approval` (data {id, decision: "approve"|"reject"}, no subject needed)
+ * decides a workflow run parked by `mode approval` (eng_approval.c).
  *
  * Time: `now` is the event's occurred_at or the timer's due time; the
  * engine never reads the wall clock.  The engine is single-threaded and
@@ -33,7 +39,9 @@ typedef enum EffKind {
 #define EFF_KINDS(X) X(SCORE, "score") X(INTENT, "intent") X(CAPPED, "capped") X(SIGNAL, "signal") \
     X(ALERT, "alert") X(OVERDUE, "overdue") X(ACK, "ack") X(ROUTE, "route") X(ASSIGN, "assign")       \
     X(SET, "set") X(MOVE, "move") X(TASK, "task") X(NOTIFY, "notify") X(WEBHOOK, "webhook")           \
-    X(CONNECTOR, "connector") X(ENROLL, "enroll") X(EMIT, "emit") X(CREATE, "create")                  \
+    X(CONNECTOR, "connector") X(ENROLL, "enroll") X(SEQUENCE_STEP, "sequence_step")                     \
+    X(SEQUENCE_EXIT, "sequence_exit") X(APPROVAL, "approval") X(APPROVED, "approved")                  \
+    X(REJECTED, "rejected") X(EMIT, "emit") X(CREATE, "create")                                        \
     X(MERGE, "merge") X(CHAIN_CUT, "chain_cut") X(ERROR, "error")
 #define X(e, s) EFF_##e,
     EFF_KINDS(X)

@@ -63,6 +63,10 @@ typedef struct Ent {
     uint32_t nsignals, capsignals;
     uint8_t routed;
     uint8_t dirty;
+    uint8_t stage_known;        /* stage_seen is set */
+    int64_t stage_seen;         /* the `stage` value last seen (enum index) */
+    uint32_t hold_team;         /* an open assignment this entity holds: team + 1, 0 = none */
+    uint32_t hold_member;       /* ... and the member's index in the team */
 } Ent;
 
 /* ---- slot values owned by the entity ---- */

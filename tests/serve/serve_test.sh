@@ -206,7 +206,7 @@ restart)
     "$dnad" replay rules.dnab accepted.jsonl --out rep > rep.txt || fail "replay"
     sqlite3 t.db "SELECT line FROM effects ORDER BY seq" > effects.jsonl
     cmp -s rep/effects.jsonl effects.jsonl || fail "effects differ from replay ($(wc -l < effects.jsonl) vs $(wc -l < rep/effects.jsonl))"
-    want=$(grep -c '"kind":"\(task\|notify\|webhook\|connector\|enroll\)"' rep/effects.jsonl)
+    want=$(grep -c '"kind":"\(task\|notify\|webhook\|connector\|enroll\|sequence_step\)"' rep/effects.jsonl)
     got=$(sqlite3 t.db "SELECT count(*) FROM outbox")
     [ "$want" = "$got" ] || fail "outbox holds $got rows, replay's external effects are $want"
     echo "restart: $(wc -l < processed_ids) events processed once, $(wc -l < effects.jsonl) effects, $got outbox rows, equal to replay"
