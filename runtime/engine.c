@@ -952,6 +952,22 @@ void eng_advance(Engine *e, int64_t wm)
 
 /* ---- the state line of an entity (the replay contract) ------------------------------- */
 
+/* {"engagement":20.0,...}: the slots of one kind (score components or
+ * intent categories), named without their "score." / "intent." prefix */
+static void write_points(const DnaBundle *b, JsonW *w, const Ent *x, uint8_t kind)
+{
+    const DnaEntity *en = &b->entities[x->kind];
+    jw_obj(w);
+    for (uint32_t s = 0; s < en->nslots; s++) {
+        if (en->slots[s].kind != kind) continue;
+        const char *n = bundle_str(b, en->slots[s].name);
+        const char *dot = strchr(n, '.');
+        jw_key(w, dot ? dot + 1 : n);
+        jw_milli(w, x->slots[s].u.i);
+    }
+    jw_end_obj(w);
+}
+
 int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
 {
     Ent *x = e->st->ops->get(e->st, h);
@@ -998,15 +1014,7 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
     uint32_t ss = bundle_slot(b, x->kind, "score");
     jw_key(w, "total"); jw_milli(w, ss != DNA_NIL ? x->slots[ss].u.i : 0);
     jw_key(w, "components");
-    jw_obj(w);
-    for (uint32_t s = 0; s < en->nslots; s++) {
-        if (en->slots[s].kind != DS_COMPONENT) continue;
-        const char *n = bundle_str(b, en->slots[s].name);
-        const char *dot = strchr(n, '.');
-        jw_key(w, dot ? dot + 1 : n);
-        jw_milli(w, x->slots[s].u.i);
-    }
-    jw_end_obj(w);
+    write_points(b, w, x, DS_COMPONENT);
     jw_end_obj(w);
     jw_key(w, "grade");
     if (grade != DNA_NIL && x->slots[grade].kind != DNA_VK_NONE) eng_write_value(e, w, x->slots[grade], en->slots[grade].type);
@@ -1019,15 +1027,7 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
         uint32_t ic = bundle_slot(b, x->kind, "intent.confidence");
         jw_key(w, "confidence"); jw_milli(w, ic != DNA_NIL ? x->slots[ic].u.i : 0);
         jw_key(w, "points");
-        jw_obj(w);
-        for (uint32_t s = 0; s < en->nslots; s++) {
-            if (en->slots[s].kind != DS_INTENT_CATEGORY) continue;
-            const char *n = bundle_str(b, en->slots[s].name);
-            const char *dot = strchr(n, '.');
-            jw_key(w, dot ? dot + 1 : n);
-            jw_milli(w, x->slots[s].u.i);
-        }
-        jw_end_obj(w);
+        write_points(b, w, x, DS_INTENT_CATEGORY);
         jw_end_obj(w);
     }
     jw_key(w, "signals");
