@@ -491,6 +491,22 @@ static int type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char
 /* An entity reference in a payload: an identity value or {key: value}. */
 static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created);
 
+/* An accepted event moves time: timers due by its occurred_at fire first,
+ * then it becomes the evaluation in progress. */
+static void accept_at(Engine *e, int64_t at, const char *id, uint32_t evtype)
+{
+    e->stats.events++;
+    if (e->have_clock && at < e->clock) e->stats.late++;
+    eng_first_time(e, at);
+    eng_advance(e, at);
+    if (!e->have_clock || at > e->clock) e->clock = at;
+    e->have_clock = 1;
+    e->now = at;
+    e->evid = id;
+    e->evtype = evtype;
+    e->depth = 0;
+}
+
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen)
 {
     JsonError je;
@@ -546,16 +562,8 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
         if (p->status != PEND_OPEN)
             REJECT("approval %lld was already %s", (long long)p->id, p->status == PEND_APPROVED ? "approved" : "rejected");
-        e->stats.events++;
-        if (e->have_clock && at < e->clock) e->stats.late++;
-        eng_first_time(e, at);
-        eng_advance(e, at);
-        if (!e->have_clock || at > e->clock) e->clock = at;
-        e->have_clock = 1;
-        e->now = at;
-        e->evid = json_string_value(jid);
-        e->evtype = DNA_NIL;
-        e->depth = 0;
+        accept_at(e, at, json_string_value(jid), DNA_NIL);
+        /* timers that fired may have parked more runs and moved the list: look it up again */
         eng_decide(e, eng_pending(e, (uint64_t)json_integer_value(jn)), !strcmp(json_string_value(jd), "approve"));
         goto done;
     }
@@ -650,17 +658,7 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         rc = ENG_DUPLICATE;
         goto done;
     }
-    /* accepted: time moves */
-    e->stats.events++;
-    if (e->have_clock && at < e->clock) e->stats.late++;
-    eng_first_time(e, at);
-    eng_advance(e, at);
-    if (!e->have_clock || at > e->clock) e->clock = at;
-    e->have_clock = 1;
-    e->now = at;
-    e->evid = json_string_value(jid);
-    e->evtype = ack ? DNA_NIL : ev;
-    e->depth = 0;
+    accept_at(e, at, json_string_value(jid), ack ? DNA_NIL : ev);
     int created = 0;
     Ent *x = resolve(e, kind, jsub, &created);
     if (!x) { rc = ENG_NOMEM; goto done; }
