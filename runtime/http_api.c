@@ -27,11 +27,16 @@
 #include <unistd.h>
 
 typedef struct Req {
+    const DnaBundle *b;             /* the bundle src belongs to */
     const DnaSource *src;           /* a source webhook, or NULL: /v1/events */
+    int bundle;                     /* POST /v1/bundle */
+    size_t limit;                   /* bytes of body kept */
     char *buf;
     size_t n, cap;
     int too_big;
 } Req;
+
+#define BUNDLE_MAX_BYTES (64u << 20)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body, const char *ctype)
 {
@@ -95,9 +100,9 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
 {
     char why[256];
     const char *body = r->buf ? r->buf : "";
-    if (src_verify(s->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
+    if (src_verify(r->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
         count(s, &s->unauthorized);
-        slog("warn", "source signature refused", "source", SL_STR, bundle_str(s->b, r->src->name), "reason", SL_STR, why, NULL);
+        slog("warn", "source signature refused", "source", SL_STR, bundle_str(r->b, r->src->name), "reason", SL_STR, why, NULL);
         return reply_json(c, 401, err_json(why));
     }
     JsonError je;
@@ -108,7 +113,7 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
         snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
         return reply_json(c, 400, err_json(msg));
     }
-    json_t *env = src_map(s->b, r->src, root, conn_header, c, why, sizeof why);
+    json_t *env = src_map(r->b, r->src, root, conn_header, c, why, sizeof why);
     json_decref(root);
     if (!env) {
         count(s, &s->rejected_422);
@@ -132,7 +137,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     int intake = !strcmp(url, "/v1/events");
     Req *r = *con_cls;
     if (!r && !strncmp(url, "/v1/sources/", 12)) {
-        const DnaSource *src = src_find(s->b, url + 12);
+        const DnaBundle *b = srv_b(s);
+        const DnaSource *src = src_find(b, url + 12);
         if (!src) return reply_err(c, 404, "no such source");
         if (!post) return reply_err(c, 405, "method not allowed");
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -142,7 +148,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
+        r->b = b;
         r->src = src;
+        r->limit = s->cfg.max_body;
         *con_cls = r;
         return MHD_YES;
     }
@@ -157,7 +165,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             int ok = atomic_load(&s->ready) && !atomic_load(&s->fatal);
             return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
         }
-        int known = intake || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
+        int bundle = !strcmp(url, "/v1/bundle");
+        int known = intake || bundle || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
         if (!known) return reply_err(c, 404, "no such endpoint");
         if (!authorized(s, c)) {
             count(s, &s->unauthorized);
@@ -172,6 +181,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             }
             r = calloc(1, sizeof *r);
             if (!r) return MHD_NO;
+            r->limit = s->cfg.max_body;
+            *con_cls = r;
+            return MHD_YES;
+        }
+        if (bundle) {
+            if (get) {
+                char tmp[160];
+                pthread_mutex_lock(&s->mu);
+                snprintf(tmp, sizeof tmp, "{\"bundle\":\"%s\",\"reloads\":%llu}", s->bundle_id, (unsigned long long)s->reloads);
+                pthread_mutex_unlock(&s->mu);
+                return reply_json(c, 200, strdup(tmp));
+            }
+            if (!post) return reply_err(c, 405, "method not allowed");
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > BUNDLE_MAX_BYTES) return reply_err(c, 413, "a bundle is at most 64 MiB");
+            r = calloc(1, sizeof *r);
+            if (!r) return MHD_NO;
+            r->bundle = 1;
+            r->limit = BUNDLE_MAX_BYTES;
             *con_cls = r;
             return MHD_YES;
         }
@@ -196,7 +224,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (*upload_size) {                         /* a piece of the body */
         if (!r->too_big) {
-            if (r->n + *upload_size > s->cfg.max_body) {
+            if (r->n + *upload_size > r->limit) {
                 r->too_big = 1;                 /* chunked or lying: stop keeping it */
                 free(r->buf);
                 r->buf = NULL;
@@ -223,6 +251,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     char *out = NULL;
     if (r->src) return source_post(s, c, r);
+    if (r->bundle) {                            /* empty: read the bundle file again */
+        char msg[300];
+        if (srv_reload(s, r->n ? r->buf : NULL, r->n, msg, sizeof msg)) return reply_json(c, 422, err_json(msg));
+        json_t *o = json_pack("{s:s}", "bundle", msg);
+        char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        return reply_json(c, 200, t);
+    }
     int code = srv_intake(s, r->buf ? r->buf : "", r->n, &out);
     return reply_json(c, (unsigned)code, out);
 }

@@ -76,14 +76,15 @@ static int render(Srv *s, uint64_t h, int64_t now, JsonW *w)
 int srv_entity(Srv *s, const char *kind, const char *key, char **out)
 {
     if (!atomic_load(&s->ready)) { *out = err_body("not ready: the state is being rebuilt"); return 503; }
-    uint32_t k = bundle_entity(s->b, kind);
-    if (k == DNA_NIL) { *out = err_body("no such entity kind"); return 404; }
-    const DnaEntity *en = &s->b->entities[k];
+    pthread_mutex_lock(&s->emu);               /* the bundle matches the engine under emu */
+    const DnaBundle *b = srv_b(s);
+    uint32_t k = bundle_entity(b, kind);
+    if (k == DNA_NIL) { pthread_mutex_unlock(&s->emu); *out = err_body("no such entity kind"); return 404; }
+    const DnaEntity *en = &b->entities[k];
     JsonW w;
     jw_init(&w);
     uint64_t *hs = NULL;
     size_t nh = 0;
-    pthread_mutex_lock(&s->emu);
     uint64_t h = 0;
     for (uint32_t i = 0; i < en->nidentity && !h; i++)
         h = s->st->ops->find(s->st, k, en->identity[i], key, (uint32_t)strlen(key));
@@ -197,8 +198,9 @@ int srv_event(Srv *s, const char *id, char **out)
 static void type_counter(FILE *f, Srv *s, const char *name, const char *help, const uint64_t *v)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-    for (uint32_t t = 0; t <= s->b->nevents; t++)
-        fprintf(f, "%s{type=\"%s\"} %llu\n", name, t < s->b->nevents ? bundle_str(s->b, s->b->events[t].name) : "alert_ack",
+    const DnaBundle *b = s->types_b;
+    for (uint32_t t = 0; t < s->ntypes; t++)
+        fprintf(f, "%s{type=\"%s\"} %llu\n", name, t + 1 < s->ntypes && t < b->nevents ? bundle_str(b, b->events[t].name) : "builtin",
                 (unsigned long long)v[t]);
 }
 
@@ -219,6 +221,10 @@ int srv_metrics(Srv *s, char **out)
     type_counter(f, s, "dna_events_received_total", "Events accepted and durable, by type.", s->in_by_type);
     type_counter(f, s, "dna_events_processed_total", "Events the engine processed, by type.", s->done_by_type);
     type_counter(f, s, "dna_events_failed_total", "Events the engine refused at processing, by type.", s->failed_by_type);
+    fprintf(f, "# HELP dna_bundle_info The bundle the worker runs (first 16 hex digits of its checksum).\n"
+               "# TYPE dna_bundle_info gauge\ndna_bundle_info{id=\"%s\"} 1\n", s->bundle_id);
+    fprintf(f, "# HELP dna_bundle_reloads_total Bundles loaded since start (SIGHUP, POST /v1/bundle).\n"
+               "# TYPE dna_bundle_reloads_total counter\ndna_bundle_reloads_total %llu\n", (unsigned long long)s->reloads);
     fprintf(f, "# HELP dna_events_duplicate_total Envelopes whose id was accepted before (answered 200).\n"
                "# TYPE dna_events_duplicate_total counter\ndna_events_duplicate_total %llu\n", (unsigned long long)s->duplicates);
     fprintf(f, "# HELP dna_events_late_total Events older than the watermark when accepted.\n"

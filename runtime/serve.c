@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const double srv_lat_bounds[SRV_LAT_BUCKETS] = { 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000 };
 
@@ -122,6 +123,13 @@ static char *dup_err(const char *fmt, ...)
     return r;
 }
 
+/* The counters' index of an event type in the live bundle; built-ins last. */
+static uint32_t type_index_locked(Srv *s, const char *type)
+{
+    uint32_t t = bundle_event(s->types_b, type);
+    return t < s->ntypes - 1 ? t : s->ntypes - 1;
+}
+
 static int64_t target_watermark_locked(Srv *s, int64_t wall)
 {
     int64_t t = s->watermark;
@@ -179,8 +187,6 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
         env[i].body = text;
         env[i].bodylen = tl;
         clk_parse(json_string_value(ja), json_string_length(ja), &env[i].at);
-        uint32_t tix = bundle_event(s->b, env[i].type);
-        env[i].tix = tix == DNA_NIL ? s->b->nevents : tix;
         if (!env[i].id || !env[i].type) { status = 503; *out = dup_err("out of memory"); }
     }
     json_decref(root);
@@ -295,7 +301,7 @@ static void *committer(void *arg)
             for (size_t i = 0; ok && i < j->n; i++) {
                 Env *v = &j->env[i];
                 if (!v->fresh) { s->duplicates++; continue; }
-                s->in_by_type[v->tix]++;
+                s->in_by_type[type_index_locked(s, v->type)]++;
                 if (!s->have_occ || v->at > s->max_occ) s->max_occ = v->at;
                 s->have_occ = 1;
                 s->last_arrival = wall;
@@ -318,6 +324,8 @@ typedef struct Eff {
     uint64_t entity;
     char *ekind, *ekey;
     uint8_t kind, mode, external;
+    char *connector;                /* external and naming a connector: it enters the outbox */
+    char idem[48];                  /* its idempotency key */
     char *line;
     size_t len;
 } Eff;
@@ -326,6 +334,7 @@ typedef struct Worker {
     Srv *s;
     int capture;                    /* 0 while rebuilding: effects were written before */
     const char *cur_event;
+    uint32_t ordinal;               /* effects of cur_event so far: part of the idempotency key */
     Eff *effs;
     size_t n, cap;
 } Worker;
@@ -353,11 +362,43 @@ static void worker_sink(void *ud, const EngEffect *ef)
     e->external = ef->external;
     e->line = strndup(ef->line, ef->len);
     e->len = ef->len;
+    if (ef->external && ef->mode != 2 && e->line) {          /* shadow effects never leave */
+        json_t *j = json_loadb(ef->line, ef->len, 0, NULL);
+        const char *c = json_string_value(json_object_get(json_object_get(j, "detail"), "connector"));
+        if (c && *c) {
+            e->connector = strdup(c);
+            /* derived from the effect: the same on every attempt, and the
+             * same again if the history is ever processed anew */
+            char salt[24];
+            int sl = snprintf(salt, sizeof salt, "#%u", w->ordinal);
+            uint8_t h[32];
+            size_t bl = ef->len + (size_t)sl;
+            char *buf = malloc(bl);
+            if (buf) {
+                memcpy(buf, ef->line, ef->len);
+                memcpy(buf + ef->len, salt, (size_t)sl);
+                dna_sha256(buf, bl, h);
+                free(buf);
+                memcpy(e->idem, "dna_", 4);
+                for (int i = 0; i < 16; i++) snprintf(e->idem + 4 + 2 * i, 3, "%02x", h[i]);
+            } else {
+                free(e->connector);
+                e->connector = NULL;
+                free(e->line);
+                e->line = NULL;         /* counted as a store error at commit */
+            }
+        }
+        json_decref(j);
+    }
+    w->ordinal++;
 }
 
 static void effs_clear(Worker *w)
 {
-    for (size_t i = 0; i < w->n; i++) { free(w->effs[i].event_id); free(w->effs[i].ekind); free(w->effs[i].ekey); free(w->effs[i].line); }
+    for (size_t i = 0; i < w->n; i++) {
+        Eff *e = &w->effs[i];
+        free(e->event_id); free(e->ekind); free(e->ekey); free(e->line); free(e->connector);
+    }
     w->n = 0;
 }
 
@@ -379,8 +420,9 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     sqlite3 *db = s->pdb;
     static const char *const sqls[] = {
         "INSERT INTO effects (tenant, event_id, entity, entity_kind, entity_key, kind, line) VALUES ('" SRV_TENANT "', ?, ?, ?, ?, ?, ?)",
-        "INSERT INTO outbox (tenant, effect, event_id, kind, mode, line, created_at) VALUES ('" SRV_TENANT "', ?, ?, ?, ?, ?, ?)",
-        "UPDATE events SET status = ?, error = ?, watermark = ?, processed_at = ? WHERE seq = ?",
+        "INSERT INTO outbox (tenant, effect, event_id, kind, mode, connector, idem_key, line, next_at, created_at) "
+        "VALUES ('" SRV_TENANT "', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "UPDATE events SET status = ?, error = ?, watermark = ?, processed_at = ?, bundle = ? WHERE seq = ?",
     };
     sqlite3_stmt *st[3] = { NULL, NULL, NULL };
     int ok = 1;
@@ -401,14 +443,17 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         sqlite3_bind_text(a, 6, e->line, (int)e->len, SQLITE_STATIC);
         ok = sqlite3_step(a) == SQLITE_DONE;
         sqlite3_reset(a);
-        if (!ok || !e->external) continue;
+        if (!ok || !e->connector) continue;
         sqlite3_stmt *o = st[1];
         sqlite3_bind_int64(o, 1, sqlite3_last_insert_rowid(db));
         if (e->event_id) sqlite3_bind_text(o, 2, e->event_id, -1, SQLITE_STATIC); else sqlite3_bind_null(o, 2);
         sqlite3_bind_text(o, 3, eng_effect_name((EffKind)e->kind), -1, SQLITE_STATIC);
         sqlite3_bind_text(o, 4, mode_names[e->mode % 3], -1, SQLITE_STATIC);
-        sqlite3_bind_text(o, 5, e->line, (int)e->len, SQLITE_STATIC);
-        sqlite3_bind_int64(o, 6, now);
+        sqlite3_bind_text(o, 5, e->connector, -1, SQLITE_STATIC);
+        sqlite3_bind_text(o, 6, e->idem, -1, SQLITE_STATIC);
+        sqlite3_bind_text(o, 7, e->line, (int)e->len, SQLITE_STATIC);
+        sqlite3_bind_int64(o, 8, now);
+        sqlite3_bind_int64(o, 9, now);
         ok = sqlite3_step(o) == SQLITE_DONE;
         sqlite3_reset(o);
         nout++;
@@ -419,7 +464,8 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         if (p[i].status == 1) sqlite3_bind_null(u, 2); else sqlite3_bind_text(u, 2, p[i].error, -1, SQLITE_STATIC);
         sqlite3_bind_int64(u, 3, p[i].wm);
         sqlite3_bind_int64(u, 4, now);
-        sqlite3_bind_int64(u, 5, p[i].seq);
+        sqlite3_bind_text(u, 5, s->bundle_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 6, p[i].seq);
         ok = sqlite3_step(u) == SQLITE_DONE;
         sqlite3_reset(u);
     }
@@ -436,8 +482,7 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         for (size_t i = 0; i < w->n; i++) s->effects[w->effs[i].kind % EFF__COUNT]++;
         s->outbox_depth += nout;
         for (size_t i = 0; i < np; i++) {
-            uint32_t t = bundle_event(s->b, p[i].type);
-            if (t == DNA_NIL) t = s->b->nevents;
+            uint32_t t = type_index_locked(s, p[i].type);
             if (p[i].status == 1) s->done_by_type[t]++; else s->failed_by_type[t]++;
         }
         pthread_mutex_unlock(&s->mu);
@@ -446,34 +491,49 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     return ok ? 0 : -1;
 }
 
-static int rebuild(Srv *s, Worker *w)
+/* Run the processed history (in acceptance order, each event after the
+ * watermark recorded with it) through eng without capturing its effects:
+ * they were written when the events ran live.  Then advance eng to the
+ * persisted watermark.  Returns the number of events, or -1. */
+static int64_t replay_history(Srv *s, Worker *w, Engine *eng)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->pdb, "SELECT body, watermark FROM events WHERE tenant = '" SRV_TENANT "' AND status <> 'pending' ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
-    int64_t adv = INT64_MIN;
-    uint64_t n = 0;
+    int64_t adv = INT64_MIN, n = 0;
     char why[256];
     w->capture = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *body = (const char *)sqlite3_column_text(st, 0);
         int len = sqlite3_column_bytes(st, 0);
+        pthread_mutex_lock(&s->emu);
         if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
             int64_t wm = sqlite3_column_int64(st, 1);
-            if (wm > adv) { pthread_mutex_lock(&s->emu); eng_advance(s->eng, wm); pthread_mutex_unlock(&s->emu); adv = wm; }
+            if (wm > adv) { eng_advance(eng, wm); adv = wm; }
         }
-        pthread_mutex_lock(&s->emu);
-        eng_event(s->eng, body, (size_t)len, why, sizeof why);
+        eng_event(eng, body, (size_t)len, why, sizeof why);
         pthread_mutex_unlock(&s->emu);
         n++;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return -1;
+    int64_t wm;
+    if (rc == SQLITE_DONE && db_meta_get(s->pdb, "watermark", &wm) && wm > adv) {
+        pthread_mutex_lock(&s->emu);
+        eng_advance(eng, wm);
+        pthread_mutex_unlock(&s->emu);
+    }
+    w->capture = 1;
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+static int rebuild(Srv *s, Worker *w)
+{
+    int64_t n = replay_history(s, w, s->eng);
+    if (n < 0) return -1;
     int64_t wm;
     int have_wm = db_meta_get(s->pdb, "watermark", &wm);
-    if (have_wm && wm > adv) { pthread_mutex_lock(&s->emu); eng_advance(s->eng, wm); pthread_mutex_unlock(&s->emu); }
     pthread_mutex_lock(&s->mu);
     s->watermark = have_wm ? wm : INT64_MIN;
     if (db_scalar(s->pdb, "SELECT count(*) FROM events")) {
@@ -482,10 +542,162 @@ static int rebuild(Srv *s, Worker *w)
     }
     s->outbox_depth = (uint64_t)db_scalar(s->pdb, "SELECT count(*) FROM outbox WHERE tenant = '" SRV_TENANT "' AND status = 'pending'");
     pthread_mutex_unlock(&s->mu);
-    w->capture = 1;
-    slog("info", "state rebuilt from the events table", "events", SL_INT, (int64_t)n, "entities", SL_INT,
-         (int64_t)eng_count(s->eng), "watermark_ms", SL_INT, s->watermark, NULL);
+    slog("info", "state rebuilt from the events table", "events", SL_INT, n, "entities", SL_INT,
+         (int64_t)eng_count(s->eng), "watermark_ms", SL_INT, s->watermark, "bundle", SL_STR, s->bundle_id, NULL);
     return 0;
+}
+
+/* ---- reload ------------------------------------------------------------------------ */
+
+static void set_bundle_id_locked(Srv *s, const DnaBundle *b)
+{
+    for (int i = 0; i < 8; i++) snprintf(s->bundle_id + 2 * i, 3, "%02x", b->checksum[i]);
+}
+
+static Engine *new_validator(const DnaBundle *b, Store **st)
+{
+    *st = malloc(sizeof **st);
+    if (!*st) return NULL;
+    (*st)->ops = &vs_ops;
+    Engine *e = eng_new(b, *st, NULL, NULL);
+    if (!e) { free(*st); *st = NULL; }
+    return e;
+}
+
+/* In the worker, between two events: build the engines of nb, give the
+ * new live engine the state the history gives under nb (as a restart on nb
+ * would), and swap.  On failure the old bundle stays. */
+static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msglen)
+{
+    int64_t t0 = srv_wall_ms();
+    Store *st = store_mem_new(), *vst = NULL;
+    Engine *eng = st ? eng_new(nb, st, worker_sink, w) : NULL;
+    Engine *val = eng ? new_validator(nb, &vst) : NULL;
+    uint64_t *cin = calloc(nb->nevents + 1, sizeof *cin), *cdone = calloc(nb->nevents + 1, sizeof *cdone),
+             *cfail = calloc(nb->nevents + 1, sizeof *cfail);
+    int64_t n = val && cin && cdone && cfail ? replay_history(s, w, eng) : -1;
+    if (n < 0) {
+        snprintf(msg, msglen, "cannot rebuild the state on the new bundle: %s", val ? sqlite3_errmsg(s->pdb) : "out of memory");
+        eng_free(eng);
+        if (st) st->ops->free(st);
+        eng_free(val);
+        if (vst) vst->ops->free(vst);
+        free(cin); free(cdone); free(cfail);
+        return -1;
+    }
+    pthread_mutex_lock(&s->emu);               /* under emu, live always matches eng */
+    Engine *old_eng = s->eng, *old_val = s->val;
+    Store *old_st = s->st, *old_vst = s->valst;
+    s->eng = eng; s->st = st; s->val = val; s->valst = vst;
+    atomic_store(&s->live, nb);
+    pthread_mutex_unlock(&s->emu);
+    pthread_mutex_lock(&s->mu);
+    /* counters follow their type by name; the built-ins' slot is last */
+    const DnaBundle *ob = s->types_b;
+    for (uint32_t t = 0; t < s->ntypes; t++) {
+        uint32_t u = t + 1 == s->ntypes ? nb->nevents : bundle_event(nb, bundle_str(ob, ob->events[t].name));
+        if (u == DNA_NIL) continue;
+        cin[u] += s->in_by_type[t]; cdone[u] += s->done_by_type[t]; cfail[u] += s->failed_by_type[t];
+    }
+    free(s->in_by_type); free(s->done_by_type); free(s->failed_by_type);
+    s->in_by_type = cin; s->done_by_type = cdone; s->failed_by_type = cfail;
+    s->ntypes = nb->nevents + 1;
+    s->types_b = nb;
+    char old_id[17];
+    memcpy(old_id, s->bundle_id, sizeof old_id);
+    set_bundle_id_locked(s, nb);
+    s->reloads++;
+    snprintf(msg, msglen, "%s", s->bundle_id);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->emu);
+    eng_free(old_eng);
+    old_st->ops->free(old_st);
+    eng_free(old_val);
+    old_vst->ops->free(old_vst);
+    pthread_mutex_unlock(&s->emu);
+    slog("info", "bundle reloaded", "from", SL_STR, old_id, "to", SL_STR, msg, "rules", SL_INT, (int64_t)nb->nrules,
+         "events_replayed", SL_INT, n, "ms", SL_INT, srv_wall_ms() - t0, NULL);
+    return 0;
+}
+
+static int write_bundle_file(const char *path, const void *data, size_t len, char *msg, size_t msglen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    if (f && fclose(f)) ok = 0;
+    if (ok && rename(tmp, path)) ok = 0;
+    if (!ok) {
+        snprintf(msg, msglen, "cannot write the bundle to '%s': %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
+{
+    DnaBundle *nb = calloc(1, sizeof *nb);
+    if (!nb) { snprintf(msg, msglen, "out of memory"); return -1; }
+    DnaLoadResult res;
+    DnaLoadError e = data ? bundle_read(data, len, nb, &res) : bundle_load_file(s->cfg.bundle_path, nb, &res);
+    if (e != DNA_LOAD_OK) {
+        snprintf(msg, msglen, "%s", res.msg);
+        bundle_free(nb);
+        free(nb);
+        return -1;
+    }
+    pthread_mutex_lock(&s->reload_mu);
+    if (data && write_bundle_file(s->cfg.bundle_path, data, len, msg, msglen)) {
+        pthread_mutex_unlock(&s->reload_mu);
+        bundle_free(nb);
+        free(nb);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    DnaBundle **nl = realloc(s->loaded, (s->nloaded + 1) * sizeof *nl);
+    if (!nl || s->stop_work || s->worker_gone) {
+        pthread_mutex_unlock(&s->mu);
+        pthread_mutex_unlock(&s->reload_mu);
+        if (nl) s->loaded = nl;
+        snprintf(msg, msglen, "%s", nl ? "shutting down" : "out of memory");
+        bundle_free(nb);
+        free(nb);
+        return -1;
+    }
+    s->loaded = nl;
+    s->reload_req = nb;
+    s->reload_done = 0;
+    pthread_cond_broadcast(&s->workcond);
+    while (!s->reload_done) pthread_cond_wait(&s->reloadcond, &s->mu);
+    int rc = s->reload_rc;
+    snprintf(msg, msglen, "%s", s->reload_msg);
+    if (rc == 0) s->loaded[s->nloaded++] = nb;      /* freed at exit */
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->reload_mu);
+    if (rc) { bundle_free(nb); free(nb); }
+    return rc;
+}
+
+/* The worker's side: take a waiting reload, if any, and answer it. */
+static void worker_reload(Srv *s, Worker *w)
+{
+    pthread_mutex_lock(&s->mu);
+    DnaBundle *nb = s->reload_req;
+    s->reload_req = NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!nb) return;
+    char msg[256];
+    int rc = swap_bundle(s, w, nb, msg, sizeof msg);
+    if (rc) slog("error", "bundle reload refused", "error", SL_STR, msg, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->reload_rc = rc;
+    snprintf(s->reload_msg, sizeof s->reload_msg, "%s", msg);
+    s->reload_done = 1;
+    pthread_cond_broadcast(&s->reloadcond);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static size_t fetch_pending(Srv *s, Pending *p, size_t max)
@@ -527,7 +739,7 @@ static void *worker(void *arg)
     w.s = s;
     pthread_mutex_lock(&s->emu);
     s->st = store_mem_new();
-    s->eng = s->st ? eng_new(s->b, s->st, worker_sink, &w) : NULL;
+    s->eng = s->st ? eng_new(srv_b(s), s->st, worker_sink, &w) : NULL;
     pthread_mutex_unlock(&s->emu);
     int ok = s->eng && rebuild(s, &w) == 0;
     if (!ok) {
@@ -539,6 +751,7 @@ static void *worker(void *arg)
     Pending *p = malloc(sizeof(Pending) * WORK_BATCH);
     if (!p) { fail_fatal(s); return NULL; }
     for (;;) {
+        worker_reload(s, &w);
         /* the target first, then the pending rows: every event that moved
          * the target is committed, so it is among the rows fetched, and an
          * idle advance (no rows) never passes an event that is waiting */
@@ -558,14 +771,17 @@ static void *worker(void *arg)
                 pthread_mutex_lock(&s->emu);
                 if (t > adv) {
                     w.cur_event = NULL;
+                    w.ordinal = 0;
                     eng_advance(s->eng, t);
                     adv = t;
                 }
                 p[i].wm = adv;
                 w.cur_event = p[i].id;
+                w.ordinal = 0;
                 char why[256];
                 EngResult r = eng_event(s->eng, p[i].body, (size_t)p[i].bodylen, why, sizeof why);
                 w.cur_event = NULL;
+                w.ordinal = 0;
                 pthread_mutex_unlock(&s->emu);
                 if (r == ENG_OK) p[i].status = 1;
                 else {
@@ -584,6 +800,7 @@ static void *worker(void *arg)
         if (target > adv) {                     /* idle: timers follow the watermark */
             pthread_mutex_lock(&s->emu);
             w.cur_event = NULL;
+            w.ordinal = 0;
             uint64_t before = eng_stats(s->eng)->timers;
             eng_advance(s->eng, target);
             uint64_t fired = eng_stats(s->eng)->timers - before;
@@ -611,6 +828,16 @@ static void *worker(void *arg)
     free(p);
     effs_clear(&w);
     free(w.effs);
+    pthread_mutex_lock(&s->mu);
+    s->worker_gone = 1;
+    if (s->reload_req) {            /* stopped before it could run */
+        s->reload_req = NULL;
+        s->reload_rc = -1;
+        snprintf(s->reload_msg, sizeof s->reload_msg, "shutting down");
+        s->reload_done = 1;
+        pthread_cond_broadcast(&s->reloadcond);
+    }
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -620,7 +847,10 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
 {
     Srv *s = calloc(1, sizeof *s);
     if (!s) return 2;
-    s->b = b;
+    atomic_store(&s->live, b);
+    s->ntypes = b->nevents + 1;
+    s->types_b = b;
+    set_bundle_id_locked(s, b);
     s->cfg = *cfg;
     s->started_ms = srv_wall_ms();
     s->watermark = INT64_MIN;
@@ -628,6 +858,8 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     pthread_mutex_init(&s->emu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
+    pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_cond_init(&s->reloadcond, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_cond_init(&s->donecond, NULL);
     pthread_cond_init(&s->workcond, NULL);
@@ -645,6 +877,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     json_object_seed(0);
@@ -660,11 +893,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
      * most the newest worker commits, whose events are then pending again
      * and run again, effects and all, in one piece. */
     db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
-    s->valst = malloc(sizeof *s->valst);
-    if (!s->valst) goto out;
-    s->valst->ops = &vs_ops;
-    s->val = eng_new(b, s->valst, NULL, NULL);
-    if (!s->val) goto out;
+    if (!(s->val = new_validator(b, &s->valst))) goto out;
     s->commit_running = 1;
     if (pthread_create(&tc, NULL, committer, s)) goto out;
     have_c = 1;
@@ -687,7 +916,14 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     }
     if (cfg->no_auth) slog("warn", "--no-auth: the API answers anyone who can reach it; for local use only", NULL);
     int sig = 0;
-    sigwait(&set, &sig);
+    for (;;) {
+        sigwait(&set, &sig);
+        if (sig != SIGHUP || atomic_load(&s->fatal)) break;
+        char msg[256];
+        slog("info", "SIGHUP: reloading the bundle", "bundle", SL_STR, cfg->bundle_path, NULL);
+        if (srv_reload(s, NULL, 0, msg, sizeof msg))
+            slog("error", "bundle reload failed; the old bundle keeps running", "error", SL_STR, msg, NULL);
+    }
     rc = atomic_load(&s->fatal) ? 1 : 0;
     slog("info", "stopping: intake closed, finishing accepted events", "signal", SL_INT, (int64_t)sig, NULL);
 out:
@@ -718,6 +954,10 @@ out:
     free(s->in_by_type);
     free(s->done_by_type);
     free(s->failed_by_type);
+    for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); free(s->loaded[i]); }
+    free(s->loaded);
+    pthread_mutex_destroy(&s->reload_mu);
+    pthread_cond_destroy(&s->reloadcond);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->emu);
     pthread_mutex_destroy(&s->rmu);

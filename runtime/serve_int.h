@@ -3,10 +3,14 @@
  * group commit, the worker, the watermark, start and stop), http_api.c
  * (the HTTP handlers), db_sqlite.c (the SQLite store) and slog (logs).
  *
- * Locks: `mu` guards the commit queue, the watermark inputs and the
- * counters; `emu` guards the engines and everything that allocates through
- * dna_malloc (whose counters are process-wide); `rmu` guards the reader
- * connection of the operator API.  Order: emu before mu; rmu alone.
+ * Locks: `mu` guards the commit queue, the watermark inputs, the counters
+ * and the bundle's identity; `emu` guards the engines; `rmu` guards the
+ * reader connection of the operator API; `reload_mu` lets one reload run
+ * at a time.  Order: reload_mu, emu, mu; rmu alone.
+ *
+ * The bundle: `live` is the one the worker runs now (srv_b).  A reload
+ * swaps it, with the engines, between two events; older bundles stay
+ * loaded until exit, so a pointer a request took stays valid.
  */
 #ifndef DNA_SERVE_INT_H
 #define DNA_SERVE_INT_H
@@ -40,7 +44,6 @@ typedef struct Env {
     char *id, *type, *body;
     size_t bodylen;
     int64_t at;
-    uint32_t tix;                   /* type index for counters (nevents: alert_ack) */
     int fresh;                      /* set by the commit: 1 new, 0 a repeat */
 } Env;
 
@@ -52,8 +55,22 @@ typedef struct Job {
 } Job;
 
 typedef struct Srv {
-    const DnaBundle *b;
+    _Atomic(const DnaBundle *) live;
+    char bundle_id[17];             /* first 16 hex digits of live's checksum (under mu) */
+    const DnaBundle *types_b;       /* under mu: the bundle the counters by type follow */
+    uint32_t ntypes;                /* counters by type: types_b->nevents + 1 (the last: built-ins) */
+    DnaBundle **loaded;             /* bundles loaded by reloads, freed at exit */
+    size_t nloaded;
     SrvConfig cfg;
+
+    /* reload: a request for the worker, and its answer */
+    pthread_mutex_t reload_mu;
+    pthread_cond_t reloadcond;
+    DnaBundle *reload_req;          /* under mu */
+    int reload_done, reload_rc;     /* under mu */
+    int worker_gone;                /* under mu: nobody will answer a reload */
+    char reload_msg[256];
+    uint64_t reloads;
     int64_t started_ms;
 
     /* commit queue (group commit) */
@@ -102,6 +119,16 @@ typedef struct Srv {
 } Srv;
 
 extern const double srv_lat_bounds[SRV_LAT_BUCKETS];
+
+static inline const DnaBundle *srv_b(Srv *s) { return atomic_load(&s->live); }
+
+/* Load a new bundle and make the worker run it from the next event on.
+ * data NULL: read cfg.bundle_path again; else the bundle's bytes, which
+ * replace the file at cfg.bundle_path (atomically) once they verify, so a
+ * restart runs the same rules.  Waits for the swap.  Returns 0, or -1
+ * with the reason in msg (nothing changed).  On success msg holds the new
+ * bundle's id. */
+int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen);
 
 int64_t srv_wall_ms(void);
 

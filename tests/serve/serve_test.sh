@@ -5,7 +5,7 @@
 #
 #   serve_test.sh DNAD DNAC POST_EVENTS SRCDIR WORKDIR CASE
 #
-# CASE: basic | jsonsuite | restart | sigterm
+# CASE: basic | jsonsuite | restart | sigterm | sources | reload
 set -u
 dnad=$1 dnac=$2 post=$3 src=$4 work=$5 case=$6
 TOKEN=test-token-$$
@@ -274,6 +274,79 @@ sources)
     sqlite3 t.db "SELECT body FROM events WHERE id='sub-1'" | grep -q '"source":"formtool"' || fail "source not recorded"
     expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "entity"
     grep -q '"kind":"task"' body || fail "the demo request's task is not in the trace"
+    stop
+    json_log
+    ;;
+reload)
+    # SIGHUP and POST /v1/bundle under load: every accepted event runs
+    # once, wholly on one bundle (its score effect comes from that bundle's
+    # rule), and a bad bundle changes nothing.
+    "$dnac" compile "$src/tests/serve/reload/v1.dna" -o v1.dnab >/dev/null || fail "compile v1"
+    "$dnac" compile "$src/tests/serve/reload/v2.dna" -o v2.dnab >/dev/null || fail "compile v2"
+    cp v1.dnab live.dnab
+    : > log
+    "$dnad" serve --bundle live.dnab --db sqlite:r.db --listen 127.0.0.1:0 --no-wall-clock 2>>log &
+    pid=$!
+    i=0; port=
+    while [ -z "$port" ] && [ $i -lt 100 ]; do
+        port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' log | head -n 1)
+        sleep 0.05; i=$((i + 1))
+    done
+    [ -n "$port" ] || fail "the daemon did not log its port"
+    base=http://127.0.0.1:$port
+    i=0
+    while [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" != 200 ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "not ready"; sleep 0.05
+    done
+    expect "$(code GET /v1/bundle)" 200 "GET /v1/bundle"
+    id1=$(sed -n 's/.*"bundle":"\([0-9a-f]*\)".*/\1/p' body)
+    [ ${#id1} = 16 ] || fail "no bundle id: $(cat body)"
+    ev d0 demo_request 2026-10-01T08:00:00Z d@x '{"product":"x"}' > d0.json
+    expect "$(code POST /v1/events --data-binary @d0.json)" 422 "an event v1 does not declare"
+    # a bad bundle: refused, nothing changes, the file stays
+    printf 'not a bundle' > bad.dnab
+    expect "$(code POST /v1/bundle --data-binary @bad.dnab)" 422 "a bad bundle"
+    cmp -s live.dnab v1.dnab || fail "a refused bundle replaced the file"
+    awk 'BEGIN { for (n = 0; n < 6000; n++)
+        printf "{\"id\":\"r%d\",\"type\":\"page_visit\",\"source\":\"portal\",\"occurred_at\":\"2026-10-01T%02d:%02d:%02dZ\",\"subject\":{\"entity\":\"lead\",\"email\":\"l%d@x\"},\"data\":{\"url\":\"/p\"}}\n",
+               n, 8 + int(n / 3600), int(n / 60) % 60, n % 60, n % 300 }' > load.jsonl
+    "$post" "$base" "$TOKEN" load.jsonl posted --conns 4 > post.out 2>&1 &
+    ppid=$!
+    until_rows r.db 1500
+    cp v2.dnab live.dnab
+    kill -HUP "$pid"
+    until_rows r.db 4000
+    expect "$(code POST /v1/bundle --data-binary @v1.dnab)" 200 "POST /v1/bundle under load"
+    wait "$ppid" || fail "post_events failed"
+    drain r.db
+    cmp -s live.dnab v1.dnab || fail "POST /v1/bundle did not replace the bundle file"
+    grep -c '"msg":"bundle reloaded"' log | grep -qx 2 || fail "want two 'bundle reloaded' log lines"
+    acc=$(grep -c '^202 ' posted)
+    [ "$acc" = 6000 ] || fail "accepted $acc of 6000"
+    [ "$(sqlite3 r.db "SELECT count(*) FROM events WHERE status='processed'")" = 6000 ] || fail "not every event processed"
+    ids=$(sqlite3 r.db "SELECT count(DISTINCT bundle) FROM events")
+    [ "$ids" = 2 ] || fail "want events on 2 bundles, got $ids"
+    # one score effect per event, from the rule of the bundle that ran it
+    bad=$(sqlite3 r.db "SELECT count(*) FROM events e LEFT JOIN (SELECT event_id, count(*) AS n FROM effects
+                        WHERE kind = 'score' GROUP BY event_id) f ON f.event_id = e.id WHERE coalesce(f.n, 0) <> 1")
+    [ "$bad" = 0 ] || fail "$bad events without exactly one score effect"
+    mixed=$(sqlite3 r.db "SELECT count(*) FROM (SELECT event_id, line FROM effects WHERE kind = 'score') f JOIN events e ON f.event_id = e.id
+                         WHERE (e.bundle = '$id1') <> (json_extract(f.line, '\$.rule') LIKE 'visits_v1%')")
+    [ "$mixed" = 0 ] || fail "$mixed events ran on a bundle other than the one recorded"
+    v2n=$(sqlite3 r.db "SELECT count(*) FROM events WHERE bundle <> '$id1'")
+    [ "$v2n" -gt 0 ] || fail "no event ran on v2"
+    # after the reloads the live state is the history under the live bundle (v1): 20 visits each
+    expect "$(code GET /v1/entities/lead/l7@x)" 200 "entity after reloads"
+    grep -q '"total":20' body || fail "state is not the history under v1: $(head -c 300 body)"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_bundle_reloads_total 2$' body || fail "reloads not counted"
+    grep -q "dna_bundle_info{id=\"$id1\"} 1" body || fail "bundle_info is not v1"
+    # back on v2 by SIGHUP: the demo request is an event now
+    cp v2.dnab live.dnab
+    kill -HUP "$pid"
+    i=0
+    while [ "$(grep -c '"msg":"bundle reloaded"' log)" -lt 3 ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no third reload"; sleep 0.05; done
+    expect "$(code POST /v1/events --data-binary @d0.json)" 202 "demo_request on v2"
     stop
     json_log
     ;;
