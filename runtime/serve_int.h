@@ -17,6 +17,7 @@
 
 #include "serve.h"
 #include "engine.h"
+#include "slog.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -27,10 +28,6 @@
 #define SRV_MAX_BATCH 10000          /* envelopes in one POST */
 #define SRV_LAT_BUCKETS 12
 
-/* ---- logs: one JSON object per line on stderr ---- */
-enum { SL_STR = 1, SL_INT, SL_DBL };
-/* slog("info", "listening", "port", SL_INT, (int64_t)8080, "db", SL_STR, "x.db", NULL) */
-void slog(const char *level, const char *msg, ...);
 
 /* ---- the store ---- */
 sqlite3 *db_open(const char *path, char *err, size_t errlen);
