@@ -731,7 +731,6 @@ void conn_breaker_record(ConnBreaker *br, int64_t now, int ok)
     int i = (int)(((ep % CONN_BREAKER_BUCKETS) + CONN_BREAKER_BUCKETS) % CONN_BREAKER_BUCKETS);
     if (br->b[i].epoch != ep) br->b[i].epoch = ep, br->b[i].ok = br->b[i].fail = 0;
     if (ok) br->b[i].ok++; else br->b[i].fail++;
-    if (ok) return;
     uint64_t total = 0, fails = 0;
     for (int k = 0; k < CONN_BREAKER_BUCKETS; k++)
         if (br->b[k].epoch != INT64_MIN && br->b[k].epoch > ep - CONN_BREAKER_BUCKETS && br->b[k].epoch <= ep) {
