@@ -61,6 +61,7 @@ typedef struct Req {
     Buf body;
     int phase;                  /* 0 receiving, 1 suspended with `ans`, 2 answered */
     int too_big;
+    int suspended;              /* counted in S.waiting until completed */
     Answer ans;
 } Req;
 
@@ -75,6 +76,7 @@ static struct {
     const char *log_path;
     Buf mem;                    /* the log when there is no file */
     atomic_ulong count;
+    atomic_long waiting;        /* suspended requests not yet completed */
     int delay_ms;
 
     pthread_mutex_t tmu;        /* the timer heap */
@@ -539,6 +541,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_lock(&S.tmu);
         if (!S.stopping) {
             q->phase = 1;
+            q->suspended = 1;
+            atomic_fetch_add(&S.waiting, 1);
             MHD_suspend_connection(c);
             heap_push((Pending){ now_ms(CLOCK_MONOTONIC) + delay, c });
             pthread_cond_signal(&S.tcv);
@@ -558,6 +562,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     (void)toe;
     Req *q = *con_cls;
     if (!q) return;
+    if (q->suspended) atomic_fetch_sub(&S.waiting, 1);      /* answered (or the client left) */
     free(q->body.p);
     answer_free(&q->ans);
     free(q);
@@ -627,12 +632,16 @@ int main(int argc, char **argv)
     sigdelset(&set, SIGPIPE);
     while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT) {}
 
-    /* pending delays end now; then stop */
+    /* no new connections; pending delays end now and are answered (for at
+     * most 2 s); then stop */
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
     pthread_mutex_lock(&S.tmu);
     S.stopping = 1;
     pthread_cond_signal(&S.tcv);
     pthread_mutex_unlock(&S.tmu);
     pthread_join(timer, NULL);
+    for (int i = 0; i < 200 && atomic_load(&S.waiting) > 0; i++) usleep(10000);
     MHD_stop_daemon(d);
     pthread_mutex_lock(&S.mu);
     script_clear();
