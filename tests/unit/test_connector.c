@@ -524,6 +524,42 @@ static void test_config(void)
     proj_free(&pr);
 }
 
+/* The shipped rules' connectors all load with their environment set. */
+static void test_shipped(void)
+{
+    Project pr;
+    DnaBundle b;
+    memset(&b, 0, sizeof b);
+    if (cu_load(&pr, "rules", NULL, DNA_RULES_DIR, &b)) { CHECK_MSG(0, "compile the shipped rules"); proj_free(&pr); return; }
+    static const char *const vars[] = { "SLACK_WEBHOOK_URL", "CRM_HOOK_URL", "CRM_HOOK_SECRET", "MAILER_URL", "MAILER_SECRET",
+                                        "LINKEDIN_TOOL_URL", "LINKEDIN_TOOL_SECRET", "FINANCE_URL", "FINANCE_TOKEN" };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) setenv(vars[i], "whsec_c2VjcmV0", 1);
+    CHECK(b.nconnectors >= 5);
+    for (uint32_t i = 0; i < b.nconnectors; i++) {
+        ConnCfg c;
+        char err[256] = "";
+        CHECK_EQ_I(conn_config(&b, i, &c, err, sizeof err), 0);
+        if (*err) fprintf(stderr, "%s\n", err);
+        conn_config_free(&c);
+    }
+    ConnCfg c;
+    char err[256];
+    CHECK_EQ_I(conn_config(&b, conn_find(&b, "finance"), &c, err, sizeof err), 0);
+    CHECK_EQ_I(c.kind, CONN_REST);
+    CHECK_EQ_I(c.auth, CONN_AUTH_BEARER);
+    CHECK_EQ_I(c.rate_n, 2);
+    CHECK_EQ_I(c.rate_period_ms, 1000);
+    CHECK_EQ_I(c.timeout_ms, 15000);
+    CHECK_EQ_I(c.retries, 5);
+    conn_config_free(&c);
+    unsetenv("MAILER_SECRET");
+    CHECK_EQ_I(conn_config(&b, conn_find(&b, "mailer"), &c, err, sizeof err), -1);
+    CHECK(strstr(err, "MAILER_SECRET") != NULL);
+    conn_config_free(&c);
+    bundle_free(&b);
+    proj_free(&pr);
+}
+
 int main(void)
 {
     test_breaker();
@@ -534,5 +570,6 @@ int main(void)
     test_webhook();
     test_rest();
     test_config();
+    test_shipped();
     return check_report("connector");
 }
