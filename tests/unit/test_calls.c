@@ -60,14 +60,16 @@ static const char *last_with(const Lines *l, const char *a, const char *b)
 
 typedef struct Run { Project pr; DnaBundle b; Store *st; Engine *e; Lines out, fed; int nev; } Run;
 
-static int run_open(Run *r, DnaBundle *shared)
+static int run_open_path(Run *r, DnaBundle *shared, const char *path)
 {
     memset(r, 0, sizeof *r);
-    if (!shared && cu_load(&r->pr, "calls.dna", NULL, DNA_UNIT_DIR "/calls.dna", &r->b)) return -1;
+    if (!shared && cu_load(&r->pr, path, NULL, path, &r->b)) return -1;
     r->st = store_mem_new();
     r->e = eng_new(shared ? shared : &r->b, r->st, sink, &r->out);
     return r->e ? 0 : -1;
 }
+
+static int run_open(Run *r, DnaBundle *shared) { return run_open_path(r, shared, DNA_UNIT_DIR "/calls.dna"); }
 
 static void run_close(Run *r, int own)
 {
@@ -408,9 +410,57 @@ static void test_refusals(void)
     run_close(&r, 1);
 }
 
+/* ---- the shipped rules: won_to_finance parks for approval, then calls ---------------------- */
+
+static void test_shipped(void)
+{
+    Run r;
+    if (run_open_path(&r, NULL, DNA_SOURCE_DIR "/rules")) { CHECK_MSG(0, "compile rules/"); return; }
+    char why[256], buf[128];
+    const char *deal = "{\"entity\":\"deal\",\"crm_deal_id\":\"crm-7\"}";
+    CHECK_EQ_I(ev(&r, "deal_created", "2026-10-01T09:00:00Z", deal,
+                  "{\"name\":\"Lab\",\"contact\":\"ana@lab.example\",\"value\":5000}"), ENG_OK);
+    CHECK_EQ_I(ev(&r, "deal_stage_changed", "2026-10-02T09:00:00Z", deal, "{\"stage\":\"closed_won\"}"), ENG_OK);
+    CHECK_EQ_I(count_from(&r.out, 0, "\"kind\":\"approval\"", "\"rule\":\"won_to_finance\"", (char *)NULL), 1);
+    CHECK_EQ_I(count_from(&r.out, 0, "\"kind\":\"connector\"", (char *)NULL), 0);
+    CHECK_EQ_I(ev(&r, "approval", "2026-10-02T10:00:00Z", "{}", "{\"id\":1,\"decision\":\"approve\"}"), ENG_OK);
+    const char *cust = last_with(&r.out, "\"kind\":\"connector\"", "\"method\":\"create_customer\"");
+    const char *offer = last_with(&r.out, "\"kind\":\"connector\"", "\"method\":\"create_offer\"");
+    CHECK(cust && offer && strstr(cust, "\"approval\":1"));
+    if (!cust || !offer) { run_close(&r, 1); return; }
+    json_t *q = request(&r, cust, why, sizeof why);
+    CHECK_MSG(q != NULL, why);
+    CHECK_EQ_S(jstr(q, "path"), "/customers");
+    CHECK_EQ_S(jstr(q, "body.identities.email"), "ana@lab.example");
+    json_decref(q);
+    CHECK_EQ_I(result(&r, cust, "fin-1", "2026-10-02T10:00:01Z", "{\"id\":\"C-1\"}", NULL, 0), ENG_OK);
+    Ent *lead = find(&r, "lead", "ana@lab.example");
+    CHECK(lead && slot_str(&r, lead, "finance_customer_id", buf, sizeof buf) && !strcmp(buf, "C-1"));
+    q = request(&r, offer, why, sizeof why);
+    CHECK_MSG(q != NULL, why);
+    CHECK_EQ_S(jstr(q, "path"), "/offers");
+    CHECK_EQ_S(jstr(q, "body.key"), "crm-7");
+    CHECK_EQ_S(jstr(q, "body.fields.lead.fields.finance_customer_id"), "C-1");
+    json_decref(q);
+    CHECK_EQ_I(result(&r, offer, "fin-2", "2026-10-02T10:00:02Z", "{\"id\":\"OF-1\"}", NULL, 0), ENG_OK);
+    /* the finance payment webhook names the offer: the same deal, and the invoice call */
+    uint64_t n = eng_count(r.e);
+    CHECK_EQ_I(ev(&r, "payment_received", "2026-10-03T09:00:00Z", "{\"entity\":\"deal\",\"offer_id\":\"OF-1\"}",
+                  "{\"payment_id\":\"pay-1\",\"amount\":5000,\"currency\":\"EUR\"}"), ENG_OK);
+    CHECK_EQ_I(eng_count(r.e), n);
+    const char *inv = last_with(&r.out, "\"kind\":\"connector\"", "\"method\":\"create_invoice\"");
+    CHECK(inv != NULL);
+    q = request(&r, inv, why, sizeof why);
+    CHECK_MSG(q != NULL, why);
+    CHECK_EQ_S(jstr(q, "path"), "/offers/OF-1/create_invoice");
+    json_decref(q);
+    run_close(&r, 1);
+}
+
 int main(void)
 {
     test_chain();
     test_refusals();
+    test_shipped();
     return check_report("calls");
 }
