@@ -3,6 +3,7 @@
  * synchronous=FULL, a busy timeout), applying migrations/sqlite/ (built
  * into the binary from the .sql files) and the small `meta` table.
  */
+#include "db_sqlite.h"
 #include "serve_int.h"
 #include "sqlite_migrations.h"      /* generated: dna_sqlite_migration_N[] */
 

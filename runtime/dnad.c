@@ -3,17 +3,21 @@
  *
  * `dnad check-bundle B` loads B and reports what it holds; `dnad replay`
  * runs B over a JSONL file (replay.h); `dnad serve` runs the daemon on
- * SQLite (serve.h).  Exit status: 0 ok, 1 a bad bundle (serve: a fatal
- * store error), 2 usage, I/O, or a command that is not built yet.
+ * SQLite (serve.h); `migrate`, `dlq` and `connector` work on its store.
+ * Exit status: 0 ok, 1 a bad bundle (serve: a fatal store error; dlq: an
+ * id that is not a dead letter), 2 usage, I/O, or a store that is not built.
  */
 #include "bundle.h"
 #include "clock.h"
 #include "replay.h"
 #include "serve.h"
+#include "db_sqlite.h"
+#include "deliver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DNA_VERSION "0.1.0"
@@ -31,23 +35,35 @@ static const char usage_text[] =
     "                           baseline DIR/diff.jsonl; a summary on stdout\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
-    "        [--max-connections N]\n"
+    "        [--max-connections N] [--retry-base MS] [--no-delivery]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
-    "                           watermark, the operator API; defaults ./dna.db,\n"
+    "                           watermark, the operator API, delivery of the\n"
+    "                           outbox to the connectors (retries with backoff from\n"
+    "                           --retry-base, default 1000 ms); defaults ./dna.db,\n"
     "                           127.0.0.1:8080 (port 0: any free port), 1 MiB, 60 s;\n"
     "                           the token comes from DNA_API_TOKEN or --token-file;\n"
-    "                           logs are JSON lines on stderr; SIGTERM stops cleanly\n"
+    "                           logs are JSON lines on stderr; SIGTERM stops cleanly,\n"
+    "                           SIGHUP loads the bundle file again\n"
+    "  migrate [--db sqlite:PATH]\n"
+    "                           create the store or bring its schema up to date\n"
+    "                           (serve does this too when it starts)\n"
+    "  dlq list|retry ID...|drop ID... [--all] [--db sqlite:PATH]\n"
+    "                           the dead-letter queue: effects whose delivery\n"
+    "                           failed for good; retry queues them again (same\n"
+    "                           idempotency key), drop gives up on them\n"
+    "  connector enable NAME [--db sqlite:PATH]\n"
+    "                           deliver again through a connector a 410 disabled\n"
     "\n"
-    "Not built yet: migrate, PostgreSQL, bundle reload, connector delivery.\n"
+    "Not built yet: PostgreSQL (--db postgres://...).\n"
     "\n"
     "Options:\n"
     "  -h, --help               this text\n"
     "  --version                the version\n"
     "\n"
-    "Exit status: 0 ok, 1 the bundle was refused (serve: a fatal store error),\n"
-    "2 usage, I/O or not built yet.\n";
+    "Exit status: 0 ok, 1 the bundle was refused (serve: a fatal store error;\n"
+    "dlq: an id that is not a dead letter), 2 usage, I/O or not built yet.\n";
 
 static int usage_error(const char *msg, const char *arg)
 {
@@ -176,7 +192,8 @@ static int cmd_serve(int argc, char **argv)
         const char *eq = strchr(a, '=');
         if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
-                    !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections");
+                    !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
+                    !strcmp(a, "--retry-base");
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -205,7 +222,13 @@ static int cmd_serve(int argc, char **argv)
             unsigned long n = strtoul(v, &end, 10);
             if (*end || !n) return usage_error("--max-connections needs a number, not '%s'", v);
             c.max_conns = (unsigned)n;
-        } else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
+        } else if (!strcmp(a, "--retry-base")) {
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (*end || n < 1 || n > 3600000) return usage_error("--retry-base needs milliseconds (1 to 3600000), not '%s'", v);
+            c.retry_base_ms = n;
+        } else if (!strcmp(a, "--no-delivery") && !eq) c.no_delivery = 1;
+        else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
         else if (!strcmp(a, "--no-wall-clock") && !eq) c.wall_clock = 0;
         else return usage_error("unknown argument '%s'", argv[i]);
     }
@@ -233,6 +256,123 @@ static int cmd_serve(int argc, char **argv)
     return rc;
 }
 
+/* --db sqlite:PATH (or a bare path) for the commands that work on a store */
+static int db_arg(int *argc, char ***argv, const char **path)
+{
+    *path = "dna.db";
+    for (int i = 0; i < *argc; i++) {
+        const char *a = (*argv)[i];
+        const char *v = NULL;
+        if (!strcmp(a, "--db")) {
+            if (i + 1 >= *argc) return usage_error("%s", "--db needs a value");
+            v = (*argv)[i + 1];
+        } else if (!strncmp(a, "--db=", 5)) v = a + 5;
+        if (!v) continue;
+        if (!strncmp(v, "sqlite:", 7)) v += 7;
+        else if (strstr(v, "://")) return usage_error("--db '%s': only sqlite:PATH is built yet (PostgreSQL is not)", v);
+        if (!*v) return usage_error("%s", "--db sqlite: needs a path");
+        *path = v;
+        int k = a[4] == '=' ? 1 : 2;
+        for (int j = i; j + k < *argc; j++) (*argv)[j] = (*argv)[j + k];
+        *argc -= k;
+        i--;
+    }
+    return 0;
+}
+
+static sqlite3 *open_store(const char *path, int create)
+{
+    if (!create && access(path, F_OK)) {
+        fprintf(stderr, "dnad: no store at '%s' (pass --db sqlite:PATH)\n", path);
+        return NULL;
+    }
+    char err[512];
+    sqlite3 *db = db_open(path, err, sizeof err);
+    if (!db) fprintf(stderr, "dnad: %s\n", err);
+    return db;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    const char *path;
+    if (db_arg(&argc, &argv, &path)) return 2;
+    if (argc) return usage_error("unexpected argument '%s'", argv[0]);
+    sqlite3 *db = open_store(path, 1);
+    if (!db) return 2;
+    printf("%s: schema version %lld\n", path, (long long)db_scalar(db, "SELECT max(version) FROM schema_version"));
+    sqlite3_close(db);
+    return 0;
+}
+
+static int parse_seq(const char *v, int64_t *seq)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end || n < 1) return -1;
+    *seq = n;
+    return 0;
+}
+
+static int cmd_dlq(int argc, char **argv)
+{
+    const char *path;
+    if (db_arg(&argc, &argv, &path)) return 2;
+    if (argc < 1) return usage_error("%s", "dlq needs list, retry ID... or drop ID...");
+    const char *op = argv[0];
+    int list = !strcmp(op, "list");
+    if (!list && strcmp(op, "retry") && strcmp(op, "drop")) return usage_error("unknown dlq command '%s'", op);
+    if (list && argc > 1) return usage_error("unexpected argument '%s'", argv[1]);
+    if (!list && argc < 2) return usage_error("dlq %s needs the ids of dead letters (dnad dlq list)", op);
+    for (int i = 1; i < argc; i++) {
+        int64_t seq;
+        if (strcmp(argv[i], "--all") && parse_seq(argv[i], &seq)) return usage_error("'%s' is not a dead letter's id", argv[i]);
+    }
+    sqlite3 *db = open_store(path, 0);
+    if (!db) return 2;
+    int rc = 0;
+    if (list) {
+        char *out = dlq_list(db, 100000);
+        if (!out) { fprintf(stderr, "dnad: cannot read the outbox: %s\n", sqlite3_errmsg(db)); rc = 2; }
+        else printf("%s\n", out);
+        free(out);
+    } else {
+        int64_t now = (int64_t)time(NULL) * 1000;
+        for (int i = 1; i < argc && !rc; i++) {
+            int64_t ids[4096];
+            int n = 0;
+            if (!strcmp(argv[i], "--all")) {
+                sqlite3_stmt *st;
+                if (sqlite3_prepare_v2(db, "SELECT seq FROM outbox WHERE status = 'dead' ORDER BY seq", -1, &st, NULL) == SQLITE_OK) {
+                    while (n < 4096 && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
+                    sqlite3_finalize(st);
+                }
+            } else parse_seq(argv[i], &ids[n++]);
+            for (int k = 0; k < n && !rc; k++) {
+                int r = !strcmp(op, "retry") ? dlq_retry(db, ids[k], now) : dlq_drop(db, ids[k], now);
+                if (r < 0) { fprintf(stderr, "dnad: %s: %s\n", op, sqlite3_errmsg(db)); rc = 2; }
+                else if (r == 0) { fprintf(stderr, "dnad: %lld is not in the dead-letter queue\n", (long long)ids[k]); rc = 1; }
+                else printf("%s %lld\n", !strcmp(op, "retry") ? "retrying" : "dropped", (long long)ids[k]);
+            }
+        }
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int cmd_connector(int argc, char **argv)
+{
+    const char *path;
+    if (db_arg(&argc, &argv, &path)) return 2;
+    if (argc != 2 || strcmp(argv[0], "enable")) return usage_error("%s", "connector takes: enable NAME");
+    sqlite3 *db = open_store(path, 0);
+    if (!db) return 2;
+    int r = dlq_connector_enable(db, argv[1]);
+    sqlite3_close(db);
+    if (r < 0) { fprintf(stderr, "dnad: cannot enable '%s'\n", argv[1]); return 2; }
+    printf(r ? "connector %s enabled\n" : "connector %s was not disabled\n", argv[1]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { fputs(usage_text, stderr); return 2; }
@@ -246,9 +386,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
-    if (!strcmp(cmd, "migrate")) {
-        fprintf(stderr, "dnad: '%s' is not built yet\n", cmd);
-        return 2;
-    }
+    if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "dlq")) return cmd_dlq(argc - 2, argv + 2);
+    if (!strcmp(cmd, "connector")) return cmd_connector(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -100,6 +100,8 @@ struct Engine {
     uint8_t armed;              /* schedules armed (at the first time the engine saw) */
     SeqCount *seqcount;         /* [nopts]: sequence channel limits */
     uint64_t next_deal;
+    /* a connector_result being applied: its effects name the call in their trace */
+    const char *call_conn, *call_method;
 };
 
 /* engine.c */
@@ -115,6 +117,9 @@ void     eng_obs_set(Engine *e, Ent *x, uint32_t slot, int present, int64_t v);
 EntObs  *eng_obs_get(Ent *x, uint32_t slot);
 
 Ent     *eng_create(Engine *e, uint32_t kind);              /* a new entity with defaults */
+/* A JSON value as a value of type t (the payload rules of envelopes);
+ * 0 with msg[] when it does not fit. */
+int      eng_type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char *msg, size_t ml);
 void     eng_first_time(Engine *e, int64_t t);               /* the clock starts: arm schedules */
 
 /* eng_rules.c */
@@ -157,5 +162,15 @@ void eng_park(Engine *e, Ent *x, uint32_t ri);
 EngPending *eng_pending(Engine *e, uint64_t id);           /* NULL: no such approval */
 void eng_decide(Engine *e, EngPending *p, int approve);     /* now, evid: the approval's */
 void eng_pending_free(Engine *e);
+
+/* eng_connector.c: the built-in `connector_result` envelope.  check: the
+ * data names a known connector and method and the arguments it takes
+ * (before the id counts as seen; no state needed).  resolve: the argument
+ * entities exist (hs[] gets their handles).  apply: the method's `set`s
+ * from data.response, then an evaluation of every entity changed. */
+#define ENG_MAX_PARAMS 16
+int  eng_call_check(Engine *e, json_t *data, uint32_t *method, char *why, size_t wl);
+int  eng_call_resolve(Engine *e, json_t *data, uint32_t method, uint64_t *hs, char *why, size_t wl);
+void eng_call_apply(Engine *e, json_t *data, uint32_t method, const uint64_t *hs);
 
 #endif

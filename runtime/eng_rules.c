@@ -126,6 +126,10 @@ void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule)
         if (r->kind == DR_SCORE || r->kind == DR_INTENT || r->kind == DR_WORKFLOW) write_reads(e, x, r->value, &opened);
         if (opened) jw_end_obj(w);
     }
+    if (e->call_conn) {                         /* a connector_result's sets */
+        jw_key(w, "connector"); jw_str(w, e->call_conn);
+        jw_key(w, "method"); jw_str(w, e->call_method);
+    }
     if (!e->evid) { jw_key(w, "timer"); jw_bool(w, 1); }
     if (e->depth) { jw_key(w, "chain"); jw_int(w, e->depth); }
     jw_end_obj(w);

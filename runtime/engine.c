@@ -434,7 +434,7 @@ static void merge(Engine *e, Ent *a, Ent *b)
 
 #define REJECT(...) do { snprintf(why, whylen, __VA_ARGS__); goto reject; } while (0)
 
-static int type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char *msg, size_t ml)
+int eng_type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char *msg, size_t ml)
 {
     if (json_is_null(v)) {
         if (!t.optional) { snprintf(msg, ml, "is null but not optional"); return 0; }
@@ -539,7 +539,8 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
     const char *type = json_string_value(jtype);
     ev = bundle_event(b, type);
     ack = !strcmp(type, "alert_ack");
-    if (ev == DNA_NIL && !ack && strcmp(type, "approval")) REJECT("unknown event type '%.60s'", type);
+    int cres = ev == DNA_NIL && !strcmp(type, "connector_result");
+    if (ev == DNA_NIL && !ack && !cres && strcmp(type, "approval")) REJECT("unknown event type '%.60s'", type);
     int64_t at;
     if (!jat) REJECT("missing \"occurred_at\"");
     if (!json_is_string(jat) || clk_parse(json_string_value(jat), json_string_length(jat), &at))
@@ -596,6 +597,22 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         nids++;
     }
     if (!nids) REJECT("the subject names no identity");
+    if (cres) {
+        /* the built-in response of a connector call (eng_connector.c) */
+        uint32_t mi;
+        uint64_t hs[ENG_MAX_PARAMS];
+        if (!jdata || !json_is_object(jdata)) REJECT("connector_result needs a \"data\" object");
+        if (eng_call_check(e, jdata, &mi, why, whylen)) goto reject;
+        if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
+            e->stats.duplicates++;
+            rc = ENG_DUPLICATE;
+            goto done;
+        }
+        if (eng_call_resolve(e, jdata, mi, hs, why, whylen)) goto reject;
+        accept_at(e, at, json_string_value(jid), DNA_NIL);
+        eng_call_apply(e, jdata, mi, hs);
+        goto done;
+    }
     /* payload */
     if (!ack) {
         const DnaEvent *de = &b->events[ev];
@@ -631,7 +648,7 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
                                                                       bundle_str(b, b->entities[sl->type.ref].name));
                 continue;                       /* resolved below, once the event is accepted */
             }
-            if (!type_ok(b, sl->type, v, &e->evslots[s], msg, sizeof msg)) REJECT("\"data.%s\" %s", fname, msg);
+            if (!eng_type_ok(b, sl->type, v, &e->evslots[s], msg, sizeof msg)) REJECT("\"data.%s\" %s", fname, msg);
         }
     }
     uint32_t ack_signal = DNA_NIL;
@@ -818,7 +835,7 @@ uint64_t eng_given(Engine *e, const char *kind_name, const char *json, size_t le
                                                                 (uint32_t)json_string_length(val)) : 0;
             if (!r) { snprintf(why, whylen, "'%s': no %s with that key", key, bundle_str(b, te->name)); goto out; }
             v = dna_int((int64_t)r);
-        } else if (!type_ok(b, sl->type, val, &v, msg, sizeof msg)) {
+        } else if (!eng_type_ok(b, sl->type, val, &v, msg, sizeof msg)) {
             snprintf(why, whylen, "'%s' %s", key, msg);
             goto out;
         }

@@ -15,7 +15,9 @@
  * Besides the bundle's events, eng_event() takes two built-in envelope
  * types: `alert_ack` (data {signal}) acknowledges alerts of the subject, and
  * `approval` (data {id, decision: "approve"|"reject"}, no subject needed)
- * decides a workflow run parked by `mode approval` (eng_approval.c).
+ * decides a workflow run parked by `mode approval` (eng_approval.c);
+ * `connector_result` (eng_connector.c) brings back the response of a REST
+ * connector call and performs the method's `set`s.
  *
  * Time: `now` is the event's occurred_at or the timer's due time; the
  * engine never reads the wall clock.  The engine is single-threaded and
@@ -114,5 +116,38 @@ void     eng_settle(Engine *e, Ent *x, int64_t now);
 int      eng_eval_at(Engine *e, uint64_t handle, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml);
 /* Write a value of type t as JSON (decimals as fixed point, enums by name). */
 void     eng_value_json(Engine *e, JsonW *w, DnaValue v, DnaType t);
+
+/* The live entity of kind `kind` whose key (eng_entity_key) is `key`, or
+ * that an identity value `key` names; 0 if none.  Merged-away entities
+ * lead to the one they became. */
+uint64_t eng_find(Engine *e, const char *kind, const char *key);
+
+/* ---- REST connector calls (eng_connector.c) ----
+ * `line` is a `connector` effect exactly as the sink got it: detail
+ * {"connector","method","args":[KEY or null ...]}, one entity key per
+ * method parameter.  Both functions read the state as it is NOW (call them
+ * where eng_event is called, between events), and append one JSON object
+ * to `out`; 0, or -1 with why[] and nothing appended.
+ *
+ * eng_call_request: the HTTP request to send,
+ *   {"verb":"POST","path":"/offers/of_1/create_invoice","body":{...}}
+ * path: the method's path template evaluated against the first argument;
+ * refused when a field it reads is not set (e.g. deal.offer_id before the
+ * offer exists).  body: the argument entity, {"kind","key","identities",
+ * "fields"} with reference fields (deal.lead) expanded the same way one
+ * level deep; for several parameters an object keyed by parameter kind
+ * (a kind taken twice: "lead", "lead_2").  Render it when the call is
+ * SENT, so that a `then` call sees what the results before it stored.
+ *
+ * eng_call_result: the `connector_result` envelope to feed to eng_event
+ * once the response is in:
+ *   {"id":ID,"type":"connector_result","source":"dna","occurred_at":AT,
+ *    "subject":{"entity":KIND,IDENTITY:VALUE},
+ *    "data":{"connector","method","args":[{"kind","key"}...],"response":JSON}}
+ * response is the body as JSON (whitespace removed), or null when the body
+ * is empty or not JSON. */
+int eng_call_request(Engine *e, const char *line, size_t len, JsonW *out, char *why, size_t whylen);
+int eng_call_result(Engine *e, const char *line, size_t len, const char *id, int64_t at_ms,
+                    const char *response_json, size_t rlen, JsonW *out, char *why, size_t whylen);
 
 #endif

@@ -128,6 +128,50 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
     return reply_json(c, (unsigned)code, out);
 }
 
+/* The dead-letter queue and disabled connectors (deliver.h). */
+static enum MHD_Result admin_request(Srv *s, struct MHD_Connection *c, const char *url, int get, int post)
+{
+    if (!strcmp(url, "/v1/dlq")) {
+        if (!get) return reply_err(c, 405, "method not allowed");
+        pthread_mutex_lock(&s->rmu);
+        char *out = dlq_list(s->rdb, 1000);
+        pthread_mutex_unlock(&s->rmu);
+        return out ? reply_json(c, 200, out) : reply_err(c, 503, "store error");
+    }
+    if (!post) return reply_err(c, 405, "method not allowed");
+    int r = -2;
+    const char *done = NULL;
+    if (!strncmp(url, "/v1/dlq/", 8)) {
+        char *end;
+        long long seq = strtoll(url + 8, &end, 10);
+        if (end == url + 8 || seq < 1) return reply_err(c, 404, "no such dead letter");
+        int retry = !strcmp(end, "/retry");
+        if (!retry && strcmp(end, "/drop")) return reply_err(c, 404, "use /v1/dlq/{id}/retry or /v1/dlq/{id}/drop");
+        pthread_mutex_lock(&s->rmu);
+        pthread_mutex_lock(&s->wmu);
+        r = retry ? dlq_retry(s->rdb, seq, srv_wall_ms()) : dlq_drop(s->rdb, seq, srv_wall_ms());
+        pthread_mutex_unlock(&s->wmu);
+        pthread_mutex_unlock(&s->rmu);
+        done = retry ? "{\"status\":\"pending\"}" : "{\"status\":\"dropped\"}";
+        if (r == 0) return reply_err(c, 404, "no such dead letter");
+        if (r > 0) slog("info", retry ? "dead letter queued again" : "dead letter dropped", "outbox", SL_INT, (int64_t)seq, NULL);
+    } else {
+        const char *name = url + 15, *slash = strchr(name, '/');
+        if (!slash || slash == name || strcmp(slash, "/enable")) return reply_err(c, 404, "use /v1/connectors/{name}/enable");
+        char nbuf[128];
+        snprintf(nbuf, sizeof nbuf, "%.*s", (int)(slash - name), name);
+        pthread_mutex_lock(&s->rmu);
+        pthread_mutex_lock(&s->wmu);
+        r = dlq_connector_enable(s->rdb, nbuf);
+        pthread_mutex_unlock(&s->wmu);
+        pthread_mutex_unlock(&s->rmu);
+        done = r > 0 ? "{\"status\":\"enabled\"}" : "{\"status\":\"was not disabled\"}";
+    }
+    if (r < 0) return reply_err(c, 503, "store error");
+    if (s->dlv) dlv_wake(s->dlv);
+    return reply_json(c, 200, strdup(done));
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -166,7 +210,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
         }
         int bundle = !strcmp(url, "/v1/bundle");
-        int known = intake || bundle || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
+        int admin = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strncmp(url, "/v1/connectors/", 15);
+        int known = intake || bundle || admin || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
         if (!known) return reply_err(c, 404, "no such endpoint");
         if (!authorized(s, c)) {
             count(s, &s->unauthorized);
@@ -185,6 +230,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             *con_cls = r;
             return MHD_YES;
         }
+        if (admin) return admin_request(s, c, url, get, post);
         if (bundle) {
             if (get) {
                 char tmp[160];

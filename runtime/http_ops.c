@@ -216,6 +216,8 @@ int srv_metrics(Srv *s, char **out)
     pthread_mutex_unlock(&s->emu);
     pthread_mutex_lock(&s->rmu);
     int64_t pending = db_scalar(s->rdb, "SELECT count(*) FROM events WHERE tenant = '" SRV_TENANT "' AND status = 'pending'");
+    int64_t outbox = db_scalar(s->rdb, "SELECT count(*) FROM outbox WHERE tenant = '" SRV_TENANT "' AND status = 'pending'");
+    int64_t dead = db_scalar(s->rdb, "SELECT count(*) FROM outbox WHERE tenant = '" SRV_TENANT "' AND status = 'dead'");
     pthread_mutex_unlock(&s->rmu);
     pthread_mutex_lock(&s->mu);
     type_counter(f, s, "dna_events_received_total", "Events accepted and durable, by type.", s->in_by_type);
@@ -242,7 +244,9 @@ int srv_metrics(Srv *s, char **out)
     fprintf(f, "# HELP dna_timers_fired_total Timers fired by the watermark while idle.\n"
                "# TYPE dna_timers_fired_total counter\ndna_timers_fired_total %llu\n", (unsigned long long)s->timers);
     fprintf(f, "# HELP dna_outbox_depth External effects waiting for delivery.\n"
-               "# TYPE dna_outbox_depth gauge\ndna_outbox_depth %llu\n", (unsigned long long)s->outbox_depth);
+               "# TYPE dna_outbox_depth gauge\ndna_outbox_depth %lld\n", (long long)outbox);
+    fprintf(f, "# HELP dna_dead_letters Effects in the dead-letter queue (dnad dlq list).\n"
+               "# TYPE dna_dead_letters gauge\ndna_dead_letters %lld\n", (long long)dead);
     fprintf(f, "# HELP dna_events_pending Accepted events not yet processed.\n"
                "# TYPE dna_events_pending gauge\ndna_events_pending %lld\n", (long long)pending);
     fprintf(f, "# HELP dna_entities Entities in the state.\n# TYPE dna_entities gauge\ndna_entities %llu\n",
@@ -265,6 +269,7 @@ int srv_metrics(Srv *s, char **out)
     fprintf(f, "# HELP dna_ready 1 when the state is rebuilt and the worker runs.\n# TYPE dna_ready gauge\ndna_ready %d\n",
             atomic_load(&s->ready));
     pthread_mutex_unlock(&s->mu);
+    if (s->dlv) dlv_metrics(s->dlv, f);
     fclose(f);
     *out = buf;
     return 200;

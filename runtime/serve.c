@@ -437,7 +437,7 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     if (ok) {
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < w->n; i++) s->effects[w->effs[i].kind % EFF__COUNT]++;
-        s->outbox_depth += nout;
+        if (nout && s->dlv) dlv_wake(s->dlv);
         for (size_t i = 0; i < np; i++) {
             uint32_t t = type_index_locked(s, p[i].type);
             if (p[i].status == 1) s->done_by_type[t]++; else s->failed_by_type[t]++;
@@ -497,7 +497,6 @@ static int rebuild(Srv *s, Worker *w)
         s->max_occ = db_scalar(s->pdb, "SELECT max(occurred_at) FROM events WHERE tenant = '" SRV_TENANT "'");
         s->have_occ = 1;
     }
-    s->outbox_depth = (uint64_t)db_scalar(s->pdb, "SELECT count(*) FROM outbox WHERE tenant = '" SRV_TENANT "' AND status = 'pending'");
     pthread_mutex_unlock(&s->mu);
     slog("info", "state rebuilt from the events table", "events", SL_INT, n, "entities", SL_INT,
          (int64_t)eng_count(s->eng), "watermark_ms", SL_INT, s->watermark, "bundle", SL_STR, s->bundle_id, NULL);
@@ -798,6 +797,92 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* ---- delivery: the loop's hooks into the daemon, and its thread ---------------------- */
+
+static int64_t hk_now(void *ud) { (void)ud; return srv_wall_ms(); }
+
+static char *hk_entity(void *ud, const char *kind, const char *key)
+{
+    char *out = NULL;
+    if (srv_entity(ud, kind, key, &out) == 200) return out;
+    free(out);
+    return NULL;
+}
+
+static char *hk_call_request(void *ud, const char *line, size_t len, char *why, size_t whylen)
+{
+    Srv *s = ud;
+    JsonW w;
+    jw_init(&w);
+    pthread_mutex_lock(&s->emu);
+    int rc = eng_call_request(s->eng, line, len, &w, why, whylen);
+    pthread_mutex_unlock(&s->emu);
+    char *r = rc == 0 && !w.oom && w.p ? strndup(w.p, w.n) : NULL;
+    jw_free(&w);
+    return r;
+}
+
+static char *hk_call_result(void *ud, const char *line, size_t len, const char *id, int64_t at_ms, const char *resp, size_t rlen)
+{
+    Srv *s = ud;
+    JsonW w;
+    jw_init(&w);
+    char why[256];
+    pthread_mutex_lock(&s->emu);
+    int rc = eng_call_result(s->eng, line, len, id, at_ms, resp, rlen, &w, why, sizeof why);
+    pthread_mutex_unlock(&s->emu);
+    char *r = rc == 0 && !w.oom && w.p ? strndup(w.p, w.n) : NULL;
+    if (rc) slog("warn", "a connector's answer cannot be fed back", "id", SL_STR, id, "error", SL_STR, why, NULL);
+    jw_free(&w);
+    return r;
+}
+
+static void hk_fed_back(void *ud)
+{
+    Srv *s = ud;
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_signal(&s->workcond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *deliverer(void *arg)
+{
+    Srv *s = arg;
+    while (!atomic_load(&s->ready)) {           /* the state first: requests read it */
+        pthread_mutex_lock(&s->mu);
+        int stop = s->stop_deliver;
+        pthread_mutex_unlock(&s->mu);
+        if (stop || atomic_load(&s->fatal)) return NULL;
+        struct timespec ts = { 0, 20 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    const DnaBundle *b = srv_b(s);
+    int stopping = 0;
+    int64_t stop_at = 0;
+    for (;;) {
+        const DnaBundle *nb = srv_b(s);
+        if (nb != b) { dlv_set_bundle(s->dlv, nb); b = nb; }
+        pthread_mutex_lock(&s->mu);
+        int stop = s->stop_deliver;
+        pthread_mutex_unlock(&s->mu);
+        if (stop && !stopping) {                /* finish what is in flight, start nothing */
+            stopping = 1;
+            stop_at = srv_wall_ms();
+            dlv_stop_feeding(s->dlv);
+        }
+        if (stopping && (dlv_inflight(s->dlv) == 0 || srv_wall_ms() - stop_at > 10000)) break;
+        if (dlv_step(s->dlv, 200) < 0) {
+            slog("error", "the delivery loop cannot write to the store; retrying", "error", SL_STR, sqlite3_errmsg(s->ddb), NULL);
+            struct timespec ts = { 1, 0 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (dlv_inflight(s->dlv))
+        slog("warn", "stopped with deliveries in flight: they stay pending and go again, with the same key",
+             "inflight", SL_INT, (int64_t)dlv_inflight(s->dlv), NULL);
+    return NULL;
+}
+
 /* ---- start and stop ---------------------------------------------------------------- */
 
 int srv_run(const DnaBundle *b, const SrvConfig *cfg)
@@ -827,8 +912,8 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     int rc = 2;
     char err[512];
     struct MHD_Daemon *http = NULL;
-    pthread_t tc, tw;
-    int have_c = 0, have_w = 0;
+    pthread_t tc, tw, td;
+    int have_c = 0, have_w = 0, have_d = 0;
     /* signals: blocked in every thread, taken by sigwait below */
     sigset_t set;
     sigemptyset(&set);
@@ -851,11 +936,24 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
      * and run again, effects and all, in one piece. */
     db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
     if (!(s->val = new_validator(b, &s->valst))) goto out;
+    if (!cfg->no_delivery) {
+        if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
+            slog("error", "cannot open the store", "error", SL_STR, err, NULL);
+            goto out;
+        }
+        DlvConfig dc = { .db = s->ddb, .wmu = &s->wmu, .retry_base_ms = cfg->retry_base_ms, .seed = (uint64_t)srv_wall_ms() };
+        DlvHooks hk = { s, hk_now, hk_entity, hk_call_request, hk_call_result, hk_fed_back };
+        if (!(s->dlv = dlv_new(b, &dc, &hk))) goto out;
+    }
     s->commit_running = 1;
     if (pthread_create(&tc, NULL, committer, s)) goto out;
     have_c = 1;
     if (pthread_create(&tw, NULL, worker, s)) goto out;
     have_w = 1;
+    if (s->dlv) {
+        if (pthread_create(&td, NULL, deliverer, s)) goto out;
+        have_d = 1;
+    }
     if (!(http = http_start(s, err, sizeof err))) {
         slog("error", "cannot listen", "error", SL_STR, err, NULL);
         goto out;
@@ -896,6 +994,12 @@ out:
     pthread_cond_broadcast(&s->workcond);
     pthread_mutex_unlock(&s->mu);
     if (have_w) pthread_join(tw, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->stop_deliver = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (have_d) pthread_join(td, NULL);
+    dlv_free(s->dlv);
+    sqlite3_close(s->ddb);
     if (atomic_load(&s->fatal)) rc = 1;
     if (have_w || have_c) {
         int64_t pend = s->pdb ? db_scalar(s->pdb, "SELECT count(*) FROM events WHERE status = 'pending'") : -1;

@@ -26,6 +26,8 @@ typedef struct SrvConfig {
     int64_t lateness_ms;            /* allowed lateness of the watermark */
     int wall_clock;                 /* idle: the watermark follows the wall clock */
     unsigned max_conns;
+    int64_t retry_base_ms;          /* the first delivery backoff is about this long (default 1 s) */
+    int no_delivery;                /* effects wait in the outbox (another process delivers) */
 } SrvConfig;
 
 /* Run until SIGTERM / SIGINT.  Returns the exit status: 0 after a clean

@@ -16,6 +16,8 @@
 #define DNA_SERVE_INT_H
 
 #include "serve.h"
+#include "db_sqlite.h"
+#include "deliver.h"
 #include "engine.h"
 #include "slog.h"
 
@@ -28,13 +30,6 @@
 #define SRV_MAX_BATCH 10000          /* envelopes in one POST */
 #define SRV_LAT_BUCKETS 12
 
-
-/* ---- the store ---- */
-sqlite3 *db_open(const char *path, char *err, size_t errlen);
-int      db_exec(sqlite3 *db, const char *sql);          /* 0 ok */
-int      db_meta_get(sqlite3 *db, const char *key, int64_t *v);   /* 1 found */
-int      db_meta_set(sqlite3 *db, const char *key, int64_t v);    /* 0 ok */
-int64_t  db_scalar(sqlite3 *db, const char *sql);          /* first column of the first row, 0 if none */
 
 /* One envelope on its way to the events table. */
 typedef struct Env {
@@ -98,6 +93,11 @@ typedef struct Srv {
     atomic_int ready;
     atomic_int fatal;
 
+    /* the delivery loop (deliver.h), on its own thread and connection */
+    Dlv *dlv;
+    sqlite3 *ddb;
+    int stop_deliver;               /* under mu */
+
     /* one writer at a time, without SQLite's sleeping busy handler */
     pthread_mutex_t wmu;
 
@@ -109,7 +109,7 @@ typedef struct Srv {
     uint64_t *in_by_type, *done_by_type, *failed_by_type;   /* nevents + 1 */
     uint64_t duplicates, late, rejected_400, rejected_413, rejected_422, unauthorized;
     uint64_t effects[EFF__COUNT];
-    uint64_t outbox_depth, commits, committed_events, timers;
+    uint64_t commits, committed_events, timers;
     uint64_t lat_bucket[SRV_LAT_BUCKETS + 1];   /* intake latency to 202, ms buckets */
     double lat_sum;
     uint64_t lat_count;
