@@ -56,6 +56,11 @@ typedef struct Flight {
     int resp_cut;
     char retry_after[128];
     char errbuf[CURL_ERROR_SIZE];
+    CURLcode res;                   /* the outcome, once finished */
+    ConnVerdict v;
+    int what;
+    long code;
+    char err[400];
     struct Flight *next;
 } Flight;
 
@@ -155,8 +160,8 @@ Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
     if (!d) return NULL;
     d->cfg = *cfg;
     d->hooks = *hooks;
-    if (d->cfg.max_inflight <= 0) d->cfg.max_inflight = 32;
-    if (d->cfg.per_connector <= 0) d->cfg.per_connector = 8;
+    if (d->cfg.max_inflight <= 0) d->cfg.max_inflight = 64;
+    if (d->cfg.per_connector <= 0) d->cfg.per_connector = 16;
     if (d->cfg.retry_base_ms <= 0) d->cfg.retry_base_ms = 1000;
     d->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ull;
     d->feeding = 1;
@@ -468,73 +473,74 @@ static int bury_chain(Dlv *d, Flight *f)
     return rc;
 }
 
-static int finish(Dlv *d, Flight *f, CURLcode res)
+enum { W_SENT, W_RETRY, W_DEAD, W_GONE };
+
+/* Judge f's answer and write its outcome (inside the caller's transaction). */
+static int record(Dlv *d, Flight *f, CURLcode res)
 {
-    long code = 0;
-    if (res == CURLE_OK) curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
+    if (res == CURLE_OK) curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->code);
     int64_t now = now_ms(d), not_before = 0;
-    ConnVerdict v = conn_judge(code, res != CURLE_OK, f->retry_after[0] ? f->retry_after : NULL, now, &not_before);
+    f->v = conn_judge(f->code, res != CURLE_OK, f->retry_after[0] ? f->retry_after : NULL, now, &not_before);
     DConn *c = f->c;
-    char err[400];
-    if (res != CURLE_OK) snprintf(err, sizeof err, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
-    else snprintf(err, sizeof err, "HTTP %ld%s%.200s", code, f->rlen ? ": " : "", f->resp ? f->resp : "");
+    if (res != CURLE_OK) snprintf(f->err, sizeof f->err, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
+    else snprintf(f->err, sizeof f->err, "HTTP %ld%s%.200s", f->code, f->rlen ? ": " : "", f->resp ? f->resp : "");
     int max_attempts = c && c->cfg.retries > 0 ? c->cfg.retries : 1;
-    int ok = 1;
-    if (tx_begin(d)) return -1;
-    const char *what;
-    if (v == CONN_SENT) {
+    int ok;
+    if (f->v == CONN_SENT) {
         int rest = c && c->cfg.kind == CONN_REST;
-        ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
+        ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, f->code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
         char evid[256] = "";
         if (ok && rest && d->hooks.call_result) {
-            json_error_t je;
-            json_t *body = f->resp ? json_loadb(f->resp, f->rlen, 0, &je) : NULL;
-            char *rj = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            /* the answer as it came (the engine reads numbers exactly); not JSON: null */
             json_t *jl = json_loadb(f->line, f->len, 0, NULL);
             const char *at = json_string_value(json_object_get(jl, "at"));
             int64_t at_ms = now;
             if (at) clk_parse(at, strlen(at), &at_ms);
             char id[128];
             snprintf(id, sizeof id, "result-%s", f->key);
-            char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, rj ? rj : "null", rj ? strlen(rj) : 4);
+            char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, f->rlen ? f->resp : "null",
+                                             f->rlen ? f->rlen : 4);
             if (env) ok = insert_event(d, env, evid, sizeof evid) == 0;
             free(env);
-            free(rj);
-            json_decref(body);
             json_decref(jl);
         }
         if (ok && evid[0] && c) { free(c->wait_event); c->wait_event = strdup(evid); }
-        what = "sent";
-    } else if (v == CONN_RETRY && f->attempts < max_attempts) {
+        f->what = W_SENT;
+    } else if (f->v == CONN_RETRY && f->attempts < max_attempts) {
         int64_t back = conn_backoff_ms(f->attempts, &d->rng) * d->cfg.retry_base_ms / 1000;
         int64_t next = now + back;
         if (not_before > next) next = not_before;
-        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, code, err, NULL, 0, 0) == 0;
-        what = "retry";
+        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, NULL, 0, 0) == 0;
+        f->what = W_RETRY;
     } else {
-        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, code, err, NULL, 0, now) == 0;
-        if (ok && v == CONN_GONE && c) ok = disable(d, c, err) == 0;
+        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, NULL, 0, now) == 0;
+        if (ok && f->v == CONN_GONE && c) ok = disable(d, c, f->err) == 0;
         if (ok && c && c->ordered && f->event_id) ok = bury_chain(d, f) == 0;
-        what = v == CONN_GONE ? "gone" : "dead";
+        f->what = f->v == CONN_GONE ? W_GONE : W_DEAD;
     }
-    if (tx_end(d, ok)) return -1;
+    return ok ? 0 : -1;
+}
+
+/* After the outcomes are committed: counters, the breaker, logs. */
+static void report(Dlv *d, Flight *f)
+{
+    DConn *c = f->c;
     pthread_mutex_lock(&d->mu);
     if (c) {
-        if (v == CONN_SENT) c->sent++;
-        else if (!strcmp(what, "retry")) c->retried++;
+        if (f->what == W_SENT) c->sent++;
+        else if (f->what == W_RETRY) c->retried++;
         else c->dead++;
-        if (v == CONN_GONE) { c->gone++; c->disabled = 1; }
-        conn_breaker_record(&c->br, now, conn_verdict_ok_for_breaker(v));
+        if (f->what == W_GONE) { c->gone++; c->disabled = 1; }
+        conn_breaker_record(&c->br, now_ms(d), conn_verdict_ok_for_breaker(f->v));
     }
     pthread_mutex_unlock(&d->mu);
-    if (v == CONN_SENT) {
-        dlog("info", "delivered", f, code, NULL);
+    if (f->what == W_SENT) {
+        dlog("info", "delivered", f, f->code, NULL);
         if (c && c->wait_event && d->hooks.fed_back) d->hooks.fed_back(d->hooks.ud);
-    } else if (!strcmp(what, "retry")) dlog("warn", "delivery failed; will try again", f, code, err);
-    else if (v == CONN_GONE) dlog("error", "ALERT: the connector answered 410 Gone and is disabled; its deliveries wait "
-                                           "until `dnad connector enable` or POST /v1/connectors/NAME/enable", f, code, err);
-    else dlog("error", "delivery failed for good: in the dead-letter queue", f, code, err);
-    return 1;
+    } else if (f->what == W_RETRY) dlog("warn", "delivery failed; will try again", f, f->code, f->err);
+    else if (f->what == W_GONE) dlog("error", "ALERT: the connector answered 410 Gone and is disabled; its deliveries wait "
+                                              "until `dnad connector enable` or POST /v1/connectors/NAME/enable", f, f->code, f->err);
+    else dlog("error", "delivery failed for good: in the dead-letter queue", f, f->code, f->err);
 }
 
 /* ---- a pass ------------------------------------------------------------------------------ */
@@ -650,6 +656,8 @@ int dlv_step(Dlv *d, int wait_ms)
         curl_multi_poll(d->multi, NULL, 0, wait_ms, NULL);
         curl_multi_perform(d->multi, &running);
     }
+    /* everything that finished, recorded in one transaction */
+    Flight *fin = NULL;
     int done = 0;
     CURLMsg *m;
     int left;
@@ -657,17 +665,26 @@ int dlv_step(Dlv *d, int wait_ms)
         if (m->msg != CURLMSG_DONE) continue;
         Flight *f = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
-        CURLcode res = m->data.result;
+        f->res = m->data.result;
         curl_multi_remove_handle(d->multi, m->easy_handle);
         for (Flight **pp = &d->flights; *pp; pp = &(*pp)->next)
             if (*pp == f) { *pp = f->next; break; }
         d->inflight--;
         if (f->c) f->c->inflight--;
-        int r = finish(d, f, res);
-        flight_free(f);
-        if (r < 0) return -1;
-        done += r;
+        f->next = fin;
+        fin = f;
+        done++;
     }
+    if (!fin) return 0;
+    int began = tx_begin(d) == 0, ok = began;
+    for (Flight *f = fin; ok && f; f = f->next) ok = record(d, f, f->res) == 0;
+    if (began) ok = tx_end(d, ok) == 0;     /* commits, or rolls back what failed */
+    for (Flight *f = fin, *n; f; f = n) {
+        n = f->next;
+        if (ok) report(d, f);       /* not recorded: still pending, sent again with the same key */
+        flight_free(f);
+    }
+    if (!ok) return -1;
     return done;
 }
 

@@ -53,8 +53,8 @@ typedef struct DlvHooks {
 typedef struct DlvConfig {
     sqlite3 *db;                    /* the loop's own connection */
     pthread_mutex_t *wmu;           /* held around each write transaction, or NULL */
-    int max_inflight;               /* requests in flight, all connectors (default 32) */
-    int per_connector;              /* in flight per connector that keeps no order (default 8) */
+    int max_inflight;               /* requests in flight, all connectors (default 64) */
+    int per_connector;              /* in flight per connector that keeps no order (default 16) */
     int64_t retry_base_ms;          /* the first backoff is about this long (default 1000) */
     uint64_t seed;                  /* jitter */
 } DlvConfig;

@@ -73,7 +73,12 @@ static int render(Srv *s, uint64_t h, int64_t now, JsonW *w)
     return ok;
 }
 
-int srv_entity(Srv *s, const char *kind, const char *key, char **out)
+static int entity(Srv *s, const char *kind, const char *key, int with_trace, char **out);
+
+int srv_entity(Srv *s, const char *kind, const char *key, char **out) { return entity(s, kind, key, 1, out); }
+int srv_entity_state(Srv *s, const char *kind, const char *key, char **out) { return entity(s, kind, key, 0, out); }
+
+static int entity(Srv *s, const char *kind, const char *key, int with_trace, char **out)
 {
     if (!atomic_load(&s->ready)) { *out = err_body("not ready: the state is being rebuilt"); return 503; }
     pthread_mutex_lock(&s->emu);               /* the bundle matches the engine under emu */
@@ -99,6 +104,13 @@ int srv_entity(Srv *s, const char *kind, const char *key, char **out)
         if (!render(s, h, now, &w)) jw_null(&w);
         jw_key(&w, "at");
         jw_time(&w, now);
+        if (!with_trace) {
+            jw_end_obj(&w);
+            pthread_mutex_unlock(&s->emu);
+            *out = w.oom ? err_body("out of memory") : strndup(w.p, w.n);
+            jw_free(&w);
+            return *out && !w.oom ? 200 : 503;
+        }
         /* this entity and every entity merged into it */
         uint64_t cnt = eng_count(s->eng);
         hs = malloc(sizeof(uint64_t) * 16);

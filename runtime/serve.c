@@ -804,7 +804,7 @@ static int64_t hk_now(void *ud) { (void)ud; return srv_wall_ms(); }
 static char *hk_entity(void *ud, const char *kind, const char *key)
 {
     char *out = NULL;
-    if (srv_entity(ud, kind, key, &out) == 200) return out;
+    if (srv_entity_state(ud, kind, key, &out) == 200) return out;
     free(out);
     return NULL;
 }
@@ -941,6 +941,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
             slog("error", "cannot open the store", "error", SL_STR, err, NULL);
             goto out;
         }
+        /* an outcome lost to a power cut means one more attempt, with the
+         * same key: the delivery loop's commits need not wait for the disk */
+        db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
         DlvConfig dc = { .db = s->ddb, .wmu = &s->wmu, .retry_base_ms = cfg->retry_base_ms, .seed = (uint64_t)srv_wall_ms() };
         DlvHooks hk = { s, hk_now, hk_entity, hk_call_request, hk_call_result, hk_fed_back };
         if (!(s->dlv = dlv_new(b, &dc, &hk))) goto out;

@@ -135,6 +135,7 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out);
 
 /* ---- operator API: JSON bodies (malloc'd); the status is returned ---- */
 int srv_entity(Srv *s, const char *kind, const char *key, char **out);
+int srv_entity_state(Srv *s, const char *kind, const char *key, char **out);    /* without the trace */
 int srv_event(Srv *s, const char *id, char **out);
 int srv_metrics(Srv *s, char **out);
 

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
         snprintf(k, sizeof k, "f-%d", i);
         fl[i] = add_row("flaky", k);
     }
-    outcomes(d, 8);                         /* 8 per connector in flight: 5 answered 500, 3 got 200 */
+    outcomes(d, 8);                         /* all 8 in flight at once: 5 answered 500, 3 got 200 */
     FILE *mf;
     char *mt = NULL;
     size_t ml = 0;
