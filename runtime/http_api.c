@@ -8,6 +8,9 @@
  *   GET  /v1/events/{id}            status and error (token)
  *   GET  /v1/entities/{kind}/{key}  state line and trace (token)
  *   GET  /metrics                   Prometheus text (token)
+ *   GET  /v1/alerts, /v1/approvals  lists (token; http_admin.c)
+ *   POST /v1/alerts/{id}/ack        operator actions, through the intake
+ *   POST /v1/approvals/{id}/approve|reject        (token; http_admin.c)
  *   POST /v1/sources/{name}         a tool's webhook: its signature, not
  *                                   the token; mapped onto an envelope
  *   GET  /healthz, /readyz          no token
@@ -28,6 +31,7 @@
 
 typedef struct Req {
     const DnaSource *src;           /* a source webhook, or NULL: /v1/events */
+    int admin;                      /* an operator action (http_admin.c) */
     char *buf;
     size_t n, cap;
     int too_big;
@@ -80,6 +84,11 @@ static void count(Srv *s, uint64_t *c)
 static const char *conn_header(void *ud, const char *name)
 {
     return MHD_lookup_connection_value(ud, MHD_HEADER_KIND, name);
+}
+
+static const char *conn_arg(void *ud, const char *name)
+{
+    return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, name);
 }
 
 static char *err_json(const char *msg)
@@ -157,11 +166,26 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             int ok = atomic_load(&s->ready) && !atomic_load(&s->fatal);
             return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
         }
-        int known = intake || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
+        int admin = srv_admin_path(url);
+        int known = intake || admin || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
         if (!known) return reply_err(c, 404, "no such endpoint");
         if (!authorized(s, c)) {
             count(s, &s->unauthorized);
             return reply_err(c, 401, "missing or wrong bearer token");
+        }
+        if (admin && post) {                    /* an action: its (optional) body first */
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) return reply_err(c, 413, "body over the size limit");
+            r = calloc(1, sizeof *r);
+            if (!r) return MHD_NO;
+            r->admin = 1;
+            *con_cls = r;
+            return MHD_YES;
+        }
+        if (admin) {
+            char *out = NULL;
+            int code = srv_admin(s, method, url, conn_arg, c, NULL, 0, &out);
+            return reply_json(c, (unsigned)code, out);
         }
         if (intake) {
             if (!post) return reply_err(c, 405, "method not allowed");
@@ -222,6 +246,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply_err(c, 413, "body over the size limit");
     }
     char *out = NULL;
+    if (r->admin) {
+        int code = srv_admin(s, method, url, conn_arg, c, r->buf ? r->buf : "", r->n, &out);
+        return reply_json(c, (unsigned)code, out);
+    }
     if (r->src) return source_post(s, c, r);
     int code = srv_intake(s, r->buf ? r->buf : "", r->n, &out);
     return reply_json(c, (unsigned)code, out);

@@ -196,9 +196,9 @@ int srv_event(Srv *s, const char *id, char **out)
 
 static void type_counter(FILE *f, Srv *s, const char *name, const char *help, const uint64_t *v)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    fprintf(f, "# HELP %s %s (type \"builtin\": alert_ack and approval envelopes)\n# TYPE %s counter\n", name, help, name);
     for (uint32_t t = 0; t <= s->b->nevents; t++)
-        fprintf(f, "%s{type=\"%s\"} %llu\n", name, t < s->b->nevents ? bundle_str(s->b, s->b->events[t].name) : "alert_ack",
+        fprintf(f, "%s{type=\"%s\"} %llu\n", name, t < s->b->nevents ? bundle_str(s->b, s->b->events[t].name) : "builtin",
                 (unsigned long long)v[t]);
 }
 
