@@ -59,6 +59,17 @@ drain() {
         sleep 0.05
     done
 }
+# settle DB: drain, then wait until the worker's idle advance has caught
+# up with the latest occurred_at (for --lateness 0 --no-wall-clock: the
+# timers replay fires at the end of its input have fired and committed)
+settle() {
+    drain "$1"
+    i=0
+    while [ "$(sqlite3 "$1" "SELECT (SELECT coalesce(max(value), -1e18) FROM meta WHERE key='watermark') >= (SELECT max(occurred_at) FROM events) - 999")" != 1 ]; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "the watermark does not reach the last event"
+        sleep 0.05
+    done
+}
 stop() {
     kill -TERM "$pid"
     wait "$pid"
@@ -75,6 +86,7 @@ json_log() {
 }
 # the effects table equals what replay gives over the accepted events
 same_as_replay() {
+    settle "$1"
     sqlite3 "$1" "SELECT body FROM events ORDER BY seq" > accepted.jsonl
     "$dnad" replay rules.dnab accepted.jsonl --out rep > rep.txt || fail "replay"
     sqlite3 "$1" "SELECT line FROM effects ORDER BY seq" > effects.jsonl
