@@ -91,14 +91,39 @@ has '"status":"rejected"' "approval 2 rejected"
 
 # decisions are events: a restart rebuilds them
 stop
-start t.db --no-wall-clock --lateness 0
+start t.db --no-wall-clock --lateness 0 --max-body 4000000
 expect "$(code GET '/v1/approvals?state=all')" 200 "all after restart"
 has '"id":1,[^]]*"status":"approved"' "approved after restart"
 has '"id":2,[^]]*"status":"rejected"' "rejected after restart"
 has '"count":3' "three after restart"
 expect "$(code POST /v1/approvals/2/reject)" 409 "reject after restart"
-expect "$(code POST /v1/approvals/3/approve)" 202 "approve 3 after restart"
+# a decision while the first one waits behind a backlog of 10,000 events:
+# the same one again is a retry (200, the same event), the other one a
+# conflict (409); once processed both are 409.  The three requests go over
+# one connection right after the backlog's 202.
+awk 'BEGIN { printf "["; for (i = 0; i < 10000; i++) printf "%s{\"id\":\"bulk%d\",\"type\":\"page_visit\",\"source\":\"portal\",\"occurred_at\":\"2026-10-03T08:03:00Z\",\"subject\":{\"entity\":\"lead\",\"email\":\"bulk%d@example.com\"},\"data\":{\"url\":\"/\"}}", i ? "," : "", i, i % 50; printf "]" }' > backlog.json
+expect "$(code POST /v1/events --data-binary @backlog.json)" 202 "the backlog"
+curl -s -H "Authorization: Bearer $TOKEN" -w '%{http_code}\n' -X POST -o d1 "$base/v1/approvals/3/approve" \
+     --next -H "Authorization: Bearer $TOKEN" -w '%{http_code}\n' -X POST -o d2 "$base/v1/approvals/3/reject" \
+     --next -H "Authorization: Bearer $TOKEN" -w '%{http_code}\n' -X POST -o d3 "$base/v1/approvals/3/approve" > codes
+[ "$(sed -n 1p codes)" = 202 ] || fail "approve 3 behind the backlog: $(cat codes) $(cat d1)"
+ev3=$(sed -n 's/.*"event":"\([^"]*\)".*/\1/p' d1)
+case "$(sed -n 2p codes) $(cat d2)" in
+    "409 "*"already being approved (event $ev3 is pending)"*) p2=pending ;;
+    "409 "*"already approved"*) p2=processed ;;
+    *) fail "reject while approve 3 is accepted: $(sed -n 2p codes) $(cat d2)" ;;
+esac
+case "$(sed -n 3p codes) $(cat d3)" in
+    "200 "*"\"event\":\"$ev3\",\"duplicate\":true"*) p3=pending ;;
+    "409 "*"already approved"*) p3=processed ;;
+    *) fail "approve 3 again: $(sed -n 3p codes) $(cat d3)" ;;
+esac
+[ "$p2 $p3" = "processed pending" ] && fail "pending again after processed"
+echo "approvals: a reject and a repeat after the approve: $p2, $p3"
 drain t.db
+[ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE type='approval'")" = 3 ] || fail "a repeat stored another decision"
+expect "$(code GET '/v1/approvals?state=decided')" 200 "decided at the end"
+has '"id":3,[^]]*"status":"approved"' "approval 3 approved"
 same_as_replay t.db
 echo "approvals: $(sqlite3 t.db "SELECT count(*) FROM events") events, $(grep -c . effects.jsonl) effects equal to replay"
 stop
