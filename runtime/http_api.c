@@ -175,7 +175,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         if (admin && post) {                    /* an action: its (optional) body first */
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) return reply_err(c, 413, "body over the size limit");
+            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+                count(s, &s->rejected_413);
+                return reply_err(c, 413, "body over the size limit");
+            }
             r = calloc(1, sizeof *r);
             if (!r) return MHD_NO;
             r->admin = 1;
