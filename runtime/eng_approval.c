@@ -59,15 +59,15 @@ static DnaType arg_type(Engine *e, uint32_t g)
     return t;
 }
 
-/* One parked action, as data: what it is, what it names, its arguments. */
-static void describe(Engine *e, Ent *x, const EngPending *p, const DnaAction *a)
+/* One parked action, as data: what it is, what it names, its arguments
+ * (left out once the run is decided: the values are freed then). */
+static void describe(Engine *e, JsonW *w, uint32_t kind, const EngPending *p, const DnaAction *a)
 {
-    JsonW *w = &e->w;
     jw_obj(w);
     jw_key(w, "action"); jw_str(w, a->kind < 12 ? act_names[a->kind] : "?");
     switch (a->kind) {
     case 0:
-        if (a->ref < x->nslots) { jw_key(w, "field"); jw_str(w, S(B->entities[x->kind].slots[a->ref].name)); }
+        if (kind < B->nentities && a->ref < B->entities[kind].nslots) { jw_key(w, "field"); jw_str(w, S(B->entities[kind].slots[a->ref].name)); }
         break;
     case 2:
         if (a->ref < B->nteams) {
@@ -88,7 +88,7 @@ static void describe(Engine *e, Ent *x, const EngPending *p, const DnaAction *a)
     default: break;
     }
     int list = 0;                               /* call arguments and skills are positional */
-    for (uint32_t k = 0; k < a->nargs; k++) {
+    for (uint32_t k = 0; p->vals && k < a->nargs; k++) {
         uint32_t g = a->arg + k;
         const char *key = S(B->args[g].key);
         if (!strcmp(key, "arg") || !strcmp(key, "skill")) { list = 1; continue; }
@@ -158,7 +158,7 @@ void eng_park(Engine *e, Ent *x, uint32_t ri)
     jw_arr(w);
     for (uint32_t i = r->arm; i < r->arm + r->narms && i < B->narms; i++)
         for (uint32_t k = B->arms[i].action; k < B->arms[i].action + B->arms[i].nactions && k < B->nactions; k++)
-            describe(e, x, p, &B->actions[k]);
+            describe(e, w, x->kind, p, &B->actions[k]);
     jw_end_arr(w);
     eff_end(e, x, EFF_APPROVAL, ri);
 }
@@ -168,6 +168,7 @@ void eng_decide(Engine *e, EngPending *p, int approve)
     if (!p || p->status != PEND_OPEN) return;
     Ent *x = eng_live(e, p->entity);
     p->status = approve ? PEND_APPROVED : PEND_REJECTED;
+    p->decided = e->now;
     if (!x) { free_vals(p); return; }
     uint64_t h = x->handle;
     JsonW *w = &e->w;
@@ -194,4 +195,35 @@ void eng_decide(Engine *e, EngPending *p, int approve)
     }
     free_vals(p);
     if (approve) eng_after(e, h);
+}
+
+/* ---- what operators look at (engine.h) ---- */
+
+uint64_t eng_approvals(const Engine *e) { return e->npend; }
+
+int eng_approval(Engine *e, uint64_t id, EngApproval *out)
+{
+    EngPending *p = eng_pending(e, id);
+    if (!p) return 0;
+    Ent *x = eng_live(e, p->entity);
+    out->id = p->id;
+    out->entity = x ? x->handle : 0;
+    out->rule = p->rule;
+    out->status = p->status;
+    out->parked = p->at;
+    out->decided = p->status == PEND_OPEN ? 0 : p->decided;
+    return 1;
+}
+
+void eng_approval_actions(Engine *e, uint64_t id, JsonW *w)
+{
+    EngPending *p = eng_pending(e, id);
+    jw_arr(w);
+    if (p) {
+        const DnaRule *r = &B->rules[p->rule];
+        for (uint32_t i = r->arm; i < r->arm + r->narms && i < B->narms; i++)
+            for (uint32_t k = B->arms[i].action; k < B->arms[i].action + B->arms[i].nactions && k < B->nactions; k++)
+                describe(e, w, r->entity, p, &B->actions[k]);
+    }
+    jw_end_arr(w);
 }

@@ -39,6 +39,7 @@ typedef struct EngPending {
     uint64_t entity;            /* handle */
     int64_t at;                 /* parked */
     uint8_t status;             /* PendStatus */
+    int64_t decided;            /* when approved or rejected */
     uint32_t argbase, nargs;    /* B->args[argbase .. +nargs) */
     DnaValue *vals;             /* their values (strings owned) */
 } EngPending;
@@ -130,7 +131,7 @@ void eng_route(Engine *e, Ent *x);
 void eng_derive(Engine *e, Ent *x);
 void eng_state_triggers(Engine *e, Ent *x);
 void eng_fire_timer(Engine *e, const Timer *t);
-void eng_ack(Engine *e, Ent *x, uint32_t signal);
+void eng_ack(Engine *e, Ent *x, uint32_t signal, uint64_t alert);   /* DNA_NIL / 0: any */
 /* effects: begin writes the common head and opens "detail"; the caller adds
  * detail keys, then trace_begin opens "trace", and end sends the line */
 void eff_begin(Engine *e, Ent *x, EffKind k, uint32_t rule);

@@ -361,11 +361,11 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     eff_end(e, x, EFF_ALERT, ri);
 }
 
-void eng_ack(Engine *e, Ent *x, uint32_t sig)
+void eng_ack(Engine *e, Ent *x, uint32_t sig, uint64_t alert)
 {
     for (uint32_t i = 0; i < x->nsignals; i++) {
         EntSignal *s = &x->signals[i];
-        if (s->status == AL_ACKED || (sig != DNA_NIL && s->signal != sig)) continue;
+        if (s->status == AL_ACKED || (sig != DNA_NIL && s->signal != sig) || (alert && s->alert != alert)) continue;
         int was_overdue = s->status == AL_OVERDUE;
         s->status = AL_ACKED;
         s->closed_at = e->now;
@@ -378,6 +378,54 @@ void eng_ack(Engine *e, Ent *x, uint32_t sig)
         jw_key(&e->w, "late"); jw_bool(&e->w, was_overdue || e->now > s->due);
         eff_end(e, x, EFF_ACK, DNA_NIL);
     }
+}
+
+/* ---- alerts as operators see them (engine.h) ----------------------------------- */
+
+const char *eng_priority_name(uint32_t p) { return prio_names[p % 4]; }
+
+static void alert_of(Engine *e, const Ent *x, const EntSignal *s, EngAlert *a)
+{
+    a->id = s->alert;
+    a->entity = x->handle;
+    a->signal = s->signal;
+    a->status = s->status;
+    a->raised = s->due - B->signals[s->signal].sla_ms;
+    a->seen = s->at;
+    a->due = s->due;
+    a->closed = s->status == AL_OPEN ? 0 : s->closed_at;
+}
+
+void eng_alerts(Engine *e, int (*fn)(void *ud, const EngAlert *a), void *ud)
+{
+    uint64_t n = e->st->ops->count(e->st);
+    for (uint64_t h = 1; h <= n; h++) {
+        Ent *x = e->st->ops->get(e->st, h);
+        if (!x || x->merged_into) continue;         /* a merged entity's alerts moved to the one it became */
+        for (uint32_t i = 0; i < x->nsignals; i++) {
+            EngAlert a;
+            alert_of(e, x, &x->signals[i], &a);
+            if (fn(ud, &a)) return;
+        }
+    }
+}
+
+typedef struct AlertFind { uint64_t id; EngAlert *out; int found; } AlertFind;
+
+static int find_alert(void *ud, const EngAlert *a)
+{
+    AlertFind *f = ud;
+    if (a->id != f->id) return 0;
+    *f->out = *a;
+    f->found = 1;
+    return 1;
+}
+
+int eng_alert(Engine *e, uint64_t id, EngAlert *out)
+{
+    AlertFind f = { id, out, 0 };
+    if (id) eng_alerts(e, find_alert, &f);
+    return f.found;
 }
 
 /* ---- routing and assignment ------------------------------------------------------ */

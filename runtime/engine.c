@@ -652,6 +652,7 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         }
     }
     uint32_t ack_signal = DNA_NIL;
+    uint64_t ack_alert = 0;
     if (ack) {
         json_t *sig = jdata && json_is_object(jdata) ? json_object_get(jdata, "signal") : NULL;
         if (sig) {
@@ -660,7 +661,21 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
                 if (!strcmp(bundle_str(b, b->signals[i].name), json_string_value(sig))) ack_signal = i;
             if (ack_signal == DNA_NIL) REJECT("alert_ack names unknown signal '%.60s'", json_string_value(sig));
         }
-        /* an acknowledgement is about an entity that exists */
+        json_t *jal = jdata && json_is_object(jdata) ? json_object_get(jdata, "alert") : NULL;
+        if (jal) {
+            if (!json_is_integer(jal) || json_integer_value(jal) < 1) REJECT("\"data.alert\" must be an alert id (an integer)");
+            ack_alert = (uint64_t)json_integer_value(jal);
+        }
+    }
+    if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
+        e->stats.duplicates++;
+        rc = ENG_DUPLICATE;
+        goto done;
+    }
+    if (ack) {
+        /* the envelope is well formed, so its id counts as seen (a validating
+         * engine, like dnad serve's, stops above); an acknowledgement is about
+         * an entity that exists, and a named alert must be one it holds */
         const DnaEntity *en = &b->entities[kind];
         uint64_t found = 0;
         for (uint32_t i = 0; i < en->nidentity && !found; i++) {
@@ -669,11 +684,15 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
                 found = e->st->ops->find(e->st, kind, en->identity[i], json_string_value(v), (uint32_t)json_string_length(v));
         }
         if (!found) REJECT("alert_ack for a %s that does not exist", bundle_str(b, en->name));
-    }
-    if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
-        e->stats.duplicates++;
-        rc = ENG_DUPLICATE;
-        goto done;
+        if (ack_alert) {
+            Ent *y = eng_live(e, found);
+            const EntSignal *as = NULL;
+            for (uint32_t i = 0; y && i < y->nsignals; i++) if (y->signals[i].alert == ack_alert) as = &y->signals[i];
+            if (!as) REJECT("the %s holds no alert %llu", bundle_str(b, en->name), (unsigned long long)ack_alert);
+            if (ack_signal != DNA_NIL && as->signal != ack_signal)
+                REJECT("alert %llu is not a %s alert", (unsigned long long)ack_alert, bundle_str(b, b->signals[ack_signal].name));
+            if (as->status == AL_ACKED) REJECT("alert %llu was already acknowledged", (unsigned long long)ack_alert);
+        }
     }
     accept_at(e, at, json_string_value(jid), ack ? DNA_NIL : ev);
     int created = 0;
@@ -725,7 +744,7 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
         if (la != DNA_NIL && (x->slots[la].kind == DNA_VK_NONE || x->slots[la].u.i < at)) ent_set(x, la, dna_int(at));
     }
     if (ack) {
-        eng_ack(e, x, ack_signal);
+        eng_ack(e, x, ack_signal, ack_alert);
     } else {
         eng_evaluate(e, x, created);
     }

@@ -13,7 +13,9 @@
  * with the trace of why it happened.
  *
  * Besides the bundle's events, eng_event() takes two built-in envelope
- * types: `alert_ack` (data {signal}) acknowledges alerts of the subject, and
+ * types: `alert_ack` (data {signal}, {alert} or both) acknowledges alerts of
+ * the subject (all of them, those of the signal, or the one alert: then the
+ * subject must hold it and it must not be acknowledged yet), and
  * `approval` (data {id, decision: "approve"|"reject"}, no subject needed)
  * decides a workflow run parked by `mode approval` (eng_approval.c);
  * `connector_result` (eng_connector.c) brings back the response of a REST
@@ -149,5 +151,37 @@ uint64_t eng_find(Engine *e, const char *kind, const char *key);
 int eng_call_request(Engine *e, const char *line, size_t len, JsonW *out, char *why, size_t whylen);
 int eng_call_result(Engine *e, const char *line, size_t len, const char *id, int64_t at_ms,
                     const char *response_json, size_t rlen, JsonW *out, char *why, size_t whylen);
+
+/* ---- reading alerts and approvals (dnad serve's operator API) ----
+ * Alert ids run 1, 2, ... in the order alerts are raised, across entities;
+ * an entity keeps an acknowledged or overdue alert until its signal has
+ * decayed (the entity's next signal then forgets it). */
+typedef struct EngAlert {
+    uint64_t id;
+    uint64_t entity;            /* the live entity holding it */
+    uint32_t signal;            /* DnaBundle.signals index */
+    uint8_t status;             /* AlertStatus (state.h) */
+    int64_t raised, seen, due;  /* seen: the signal's latest detection */
+    int64_t closed;             /* acknowledged or overdue at; 0 while open */
+} EngAlert;
+/* Visit every alert of the live entities, by entity handle then raise
+ * order, until fn returns nonzero. */
+void     eng_alerts(Engine *e, int (*fn)(void *ud, const EngAlert *a), void *ud);
+int      eng_alert(Engine *e, uint64_t id, EngAlert *out);         /* 1 found */
+const char *eng_priority_name(uint32_t priority);                  /* DnaSignal.priority */
+
+/* Approval ids run 1..eng_approvals() in the order runs were parked. */
+typedef struct EngApproval {
+    uint64_t id;
+    uint64_t entity;            /* the live entity, 0 if none */
+    uint32_t rule;              /* the workflow */
+    uint8_t status;             /* 0 pending, 1 approved, 2 rejected */
+    int64_t parked, decided;    /* decided: 0 while pending */
+} EngApproval;
+uint64_t eng_approvals(const Engine *e);
+int      eng_approval(Engine *e, uint64_t id, EngApproval *out);   /* 1 found */
+/* The parked actions as a JSON array, as the `approval` effect lists them;
+ * once decided, without the argument values (freed at the decision). */
+void     eng_approval_actions(Engine *e, uint64_t id, JsonW *w);
 
 #endif

@@ -8,6 +8,9 @@
  *   GET  /v1/events/{id}            status and error (token)
  *   GET  /v1/entities/{kind}/{key}  state line and trace (token)
  *   GET  /metrics                   Prometheus text (token)
+ *   GET  /v1/alerts, /v1/approvals  lists (token; http_admin.c)
+ *   POST /v1/alerts/{id}/ack        operator actions, through the intake
+ *   POST /v1/approvals/{id}/approve|reject        (token; http_admin.c)
  *   POST /v1/sources/{name}         a tool's webhook: its signature, not
  *                                   the token; mapped onto an envelope
  *   GET  /healthz, /readyz          no token
@@ -30,6 +33,7 @@ typedef struct Req {
     const DnaBundle *b;             /* the bundle src belongs to */
     const DnaSource *src;           /* a source webhook, or NULL: /v1/events */
     int bundle;                     /* POST /v1/bundle */
+    int admin;                      /* an operator action (http_admin.c) */
     size_t limit;                   /* bytes of body kept */
     char *buf;
     size_t n, cap;
@@ -87,6 +91,11 @@ static const char *conn_header(void *ud, const char *name)
     return MHD_lookup_connection_value(ud, MHD_HEADER_KIND, name);
 }
 
+static const char *conn_arg(void *ud, const char *name)
+{
+    return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static char *err_json(const char *msg)
 {
     json_t *o = json_pack("{s:s}", "error", msg);
@@ -129,7 +138,7 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
 }
 
 /* The dead-letter queue and disabled connectors (deliver.h). */
-static enum MHD_Result admin_request(Srv *s, struct MHD_Connection *c, const char *url, int get, int post)
+static enum MHD_Result dlq_request(Srv *s, struct MHD_Connection *c, const char *url, int get, int post)
 {
     if (!strcmp(url, "/v1/dlq")) {
         if (!get) return reply_err(c, 405, "method not allowed");
@@ -210,12 +219,32 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
         }
         int bundle = !strcmp(url, "/v1/bundle");
-        int admin = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strncmp(url, "/v1/connectors/", 15);
-        int known = intake || bundle || admin || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) || !strncmp(url, "/v1/entities/", 13);
+        int dlq = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strncmp(url, "/v1/connectors/", 15);
+        int admin = srv_admin_path(url);
+        int known = intake || bundle || dlq || admin || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) ||
+                    !strncmp(url, "/v1/entities/", 13);
         if (!known) return reply_err(c, 404, "no such endpoint");
         if (!authorized(s, c)) {
             count(s, &s->unauthorized);
             return reply_err(c, 401, "missing or wrong bearer token");
+        }
+        if (admin && post) {                    /* an action: its (optional) body first */
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+                count(s, &s->rejected_413);
+                return reply_err(c, 413, "body over the size limit");
+            }
+            r = calloc(1, sizeof *r);
+            if (!r) return MHD_NO;
+            r->admin = 1;
+            r->limit = s->cfg.max_body;
+            *con_cls = r;
+            return MHD_YES;
+        }
+        if (admin) {
+            char *out = NULL;
+            int code = srv_admin(s, method, url, conn_arg, c, NULL, 0, &out);
+            return reply_json(c, (unsigned)code, out);
         }
         if (intake) {
             if (!post) return reply_err(c, 405, "method not allowed");
@@ -230,7 +259,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             *con_cls = r;
             return MHD_YES;
         }
-        if (admin) return admin_request(s, c, url, get, post);
+        if (dlq) return dlq_request(s, c, url, get, post);
         if (bundle) {
             if (get) {
                 char tmp[160];
@@ -296,6 +325,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply_err(c, 413, "body over the size limit");
     }
     char *out = NULL;
+    if (r->admin) {
+        int code = srv_admin(s, method, url, conn_arg, c, r->buf ? r->buf : "", r->n, &out);
+        return reply_json(c, (unsigned)code, out);
+    }
     if (r->src) return source_post(s, c, r);
     if (r->bundle) {                            /* empty: read the bundle file again */
         char msg[300];

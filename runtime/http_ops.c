@@ -209,7 +209,7 @@ int srv_event(Srv *s, const char *id, char **out)
 
 static void type_counter(FILE *f, Srv *s, const char *name, const char *help, const uint64_t *v)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    fprintf(f, "# HELP %s %s (type \"builtin\": alert_ack, approval and connector_result envelopes)\n# TYPE %s counter\n", name, help, name);
     const DnaBundle *b = s->types_b;
     for (uint32_t t = 0; t < s->ntypes; t++)
         fprintf(f, "%s{type=\"%s\"} %llu\n", name, t + 1 < s->ntypes && t < b->nevents ? bundle_str(b, b->events[t].name) : "builtin",

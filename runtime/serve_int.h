@@ -1,7 +1,8 @@
 /*
  * serve_int.h - what the daemon's parts share: serve.c (intake queue and
  * group commit, the worker, the watermark, start and stop), http_api.c
- * (the HTTP handlers), db_sqlite.c (the SQLite store) and slog (logs).
+ * (the HTTP handlers), http_ops.c and http_admin.c (the operator API's
+ * answers), db_sqlite.c (the SQLite store) and slog (logs).
  *
  * Locks: `mu` guards the commit queue, the watermark inputs, the counters
  * and the bundle's identity; `emu` guards the engines; `rmu` guards the
@@ -138,6 +139,14 @@ int srv_entity(Srv *s, const char *kind, const char *key, char **out);
 int srv_entity_state(Srv *s, const char *kind, const char *key, char **out);    /* without the trace */
 int srv_event(Srv *s, const char *id, char **out);
 int srv_metrics(Srv *s, char **out);
+
+/* ---- operator actions (http_admin.c): GET /v1/alerts, /v1/approvals,
+ * POST /v1/alerts/{id}/ack, /v1/approvals/{id}/approve|reject.  `arg`
+ * looks up a query argument; `body` is the POST body (may be empty). ---- */
+typedef const char *(*SrvLookup)(void *ud, const char *name);
+int srv_admin_path(const char *url);                     /* 1: one of the above */
+int srv_admin(Srv *s, const char *method, const char *url, SrvLookup arg, void *ud,
+              const char *body, size_t len, char **out);
 
 /* ---- HTTP ---- */
 struct MHD_Daemon;

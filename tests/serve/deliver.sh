@@ -1,0 +1,166 @@
+#!/bin/sh
+# deliver.sh - the daemon delivers its outbox to a local server the test
+# controls (tests/tools/stub_http).
+#
+#   deliver.sh DNAD DNAC SRCDIR WORKDIR STUB_HTTP CASE
+#
+# slack:  the shipped rules; a hot lead reaches the Slack stand-in once,
+#         with blocks, and a repeat of its events sends nothing more;
+#         connectors without their environment keep their effects waiting
+# crash:  kill -9 while a webhook request is in flight, then restart: the
+#         effect is sent again with the same idempotency key, and sent once
+# chain:  a won deal: create_customer, then create_offer, in that order,
+#         the offer carrying the customer id the first answer stored; the
+#         offer id lands on the deal
+# dlq:    a webhook that always fails ends in the dead-letter queue;
+#         `dnad dlq list`, `dnad dlq retry` delivers it once more, and the
+#         API lists and drops
+dnad=$1 dnac=$2 src=$3 work=$4 stub=$5 case=deliver_$6
+. "$(dirname "$0")/lib.sh"
+trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null' EXIT
+
+stub_start() {
+    "$stub" --port 0 --log stub.jsonl > stub.out 2> stub.err &
+    spid=$!
+    i=0
+    sport=
+    while [ -z "$sport" ] && [ $i -lt 100 ]; do
+        sport=$(sed -n 's/^port \([0-9]*\)$/\1/p' stub.out)
+        sleep 0.05; i=$((i + 1))
+    done
+    [ -n "$sport" ] || fail "stub_http did not start"
+    sbase=http://127.0.0.1:$sport
+}
+script() { printf "$1" | curl -s -X PUT --data-binary @- "$sbase/_script" > /dev/null || fail "script"; }
+count() { curl -s "$sbase/_count"; }
+# wait_sql DB SQL WANT: until the query answers WANT
+wait_sql() {
+    i=0
+    while [ "$(sqlite3 "$1" "$2")" != "$3" ]; do
+        i=$((i + 1)); [ $i -gt 400 ] && fail "waited for [$2] = $3, got $(sqlite3 "$1" "$2")"
+        sleep 0.05
+    done
+}
+stub_start
+
+case ${case#deliver_} in
+slack)
+    export SLACK_WEBHOOK_URL="$sbase/slack"
+    unset MAILER_URL LINKEDIN_TOOL_URL CRM_HOOK_URL FINANCE_URL 2>/dev/null
+    start t.db --no-wall-clock
+    lead_ev h1 demo_request 2026-10-01T08:00:00Z ada@example.com '{}' > h1.json
+    lead_ev h2 trial_started 2026-10-01T08:01:00Z ada@example.com '{"product":"x"}' > h2.json
+    lead_ev h3 page_visit 2026-10-01T08:02:00Z ada@example.com '{"url":"/pricing"}' > h3.json
+    printf '[%s,%s,%s]' "$(cat h1.json)" "$(cat h2.json)" "$(cat h3.json)" > hot.json
+    expect "$(code POST /v1/events --data-binary @hot.json)" 202 "the hot lead's events"
+    drain t.db
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='slack' AND status='sent'" 1
+    [ "$(count)" = 1 ] || fail "the Slack stand-in got $(count) requests, want 1"
+    curl -s "$sbase/_log" > slack.jsonl
+    grep -q '"path":"/slack"' slack.jsonl || fail "not posted to /slack"
+    grep -q 'Hot lead ada@example.com' slack.jsonl || fail "no hot-lead text: $(head -c 600 slack.jsonl)"
+    grep -q '\\"blocks\\":\[' slack.jsonl || fail "no blocks: $(head -c 600 slack.jsonl)"
+    grep -q '\\"channel\\":\\"#hot-leads\\"' slack.jsonl || fail "no channel"
+    grep -q 'Score' slack.jsonl || fail "no score field in the blocks"
+    key=$(sqlite3 t.db "SELECT idem_key FROM outbox WHERE connector='slack'")
+    grep -q "\"idempotency-key\":\"$key\"" slack.jsonl || fail "the request does not carry the outbox key $key"
+    # the same events again: duplicates, nothing new leaves
+    expect "$(code POST /v1/events --data-binary @hot.json)" 200 "repeat"
+    sleep 1
+    [ "$(count)" = 1 ] || fail "a repeat reached Slack"
+    # other connectors have no environment here: their effects wait, logged once
+    waiting=$(sqlite3 t.db "SELECT count(*) FROM outbox WHERE connector<>'slack' AND status='pending'")
+    [ "$waiting" -gt 0 ] || fail "expected effects waiting for unconfigured connectors"
+    grep -q '"msg":"connector not configured: its deliveries wait in the outbox"' log || fail "no word about unconfigured connectors"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_deliveries_total{connector="slack",outcome="sent"} 1$' body || fail "metrics: sent"
+    grep -q '^dna_connector_up{connector="mailer"} 0$' body || fail "metrics: mailer is not up"
+    stop
+    json_log
+    ;;
+crash)
+    "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
+    export DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
+    script 'hang 4000\n'
+    start t.db --no-wall-clock
+    lead_ev p1 ping 2026-10-01T08:00:00Z ada@example.com '{"n":1}' > p1.json
+    expect "$(code POST /v1/events --data-binary @p1.json)" 202 "ping"
+    i=0
+    while [ "$(count)" != 1 ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "the webhook was not sent"; sleep 0.05; done
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    pid=
+    [ "$(sqlite3 t.db "SELECT status FROM outbox")" = pending ] || fail "the outcome was recorded before the answer"
+    start t.db --no-wall-clock
+    wait_sql t.db "SELECT status FROM outbox" sent
+    [ "$(count)" = 2 ] || fail "want exactly 2 requests (before and after the crash), got $(count)"
+    curl -s "$sbase/_log" > hook.jsonl
+    key=$(sqlite3 t.db "SELECT idem_key FROM outbox")
+    [ "$(grep -c "\"idempotency-key\":\"$key\"" hook.jsonl)" = 2 ] || fail "both requests must carry key $key"
+    [ "$(grep -c "\"webhook-id\":\"$key\"" hook.jsonl)" = 2 ] || fail "both requests must carry webhook-id $key"
+    [ "$(grep -c '"webhook-signature":"v1,' hook.jsonl)" = 2 ] || fail "unsigned"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM outbox")" = 1 ] || fail "the restart made a second outbox row"
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE status='processed'")" = 1 ] || fail "the event ran twice or not at all"
+    stop
+    ;;
+chain)
+    "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
+    export DL_FIN_URL="$sbase/fin" DL_FIN_TOKEN=fin-token DL_HOOK_URL="$sbase/hook"
+    script '500\n201 {"id":"cus_7"}\n201 {"id":"of_9","total":100}\n'
+    start t.db --no-wall-clock --retry-base 50
+    printf '{"id":"d1","type":"deal_created","source":"crm","occurred_at":"2026-10-01T08:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{"name":"Big","contact":"ada@example.com"}}' > d1.json
+    printf '{"id":"d2","type":"deal_won","source":"crm","occurred_at":"2026-10-01T09:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{}}' > d2.json
+    lead_ev l1 ping 2026-10-01T07:00:00Z ada@example.com '{"n":1}' > l1.json
+    printf '[%s,%s,%s]' "$(cat l1.json)" "$(cat d1.json)" "$(cat d2.json)" > deal.json
+    expect "$(code POST /v1/events --data-binary @deal.json)" 202 "the deal"
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='finance' AND status='sent'" 2
+    drain t.db
+    curl -s "$sbase/_log" > fin.jsonl
+    grep '"path":"/fin/' fin.jsonl | sed -n 's/.*"path":"\([^"]*\)".*/\1/p' | tr '\n' ' ' > order
+    [ "$(cat order)" = "/fin/customers /fin/customers /fin/offers " ] || fail "calls out of order: $(cat order)"
+    grep '"path":"/fin/offers"' fin.jsonl | grep -q 'cus_7' || fail "the offer does not carry the customer id: $(grep offers fin.jsonl)"
+    grep '"path":"/fin/' fin.jsonl | grep -vq '"authorization":"Bearer fin-token"' && fail "a call without the token"
+    expect "$(code GET /v1/entities/deal/D-1)" 200 "the deal"
+    grep -q '"offer_id":"of_9"' body || fail "the offer id is not on the deal: $(head -c 400 body)"
+    expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "the lead"
+    grep -q '"finance_customer_id":"cus_7"' body || fail "the customer id is not on the lead"
+    # the answers came back as events, processed, in the effects
+    [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE type='connector_result' AND status='processed'")" = 2 ] || fail "results not processed"
+    # the deal is found by the offer id a response stored
+    expect "$(code GET /v1/entities/deal/of_9)" 200 "the deal by its offer id"
+    stop
+    ;;
+dlq)
+    "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
+    export DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
+    curl -s -X PUT --data-binary '500' "$sbase/_default" > /dev/null
+    start t.db --no-wall-clock --retry-base 20
+    lead_ev p1 ping 2026-10-01T08:00:00Z ada@example.com '{"n":1}' > p1.json
+    lead_ev p2 ping 2026-10-01T08:01:00Z bob@example.com '{"n":2}' > p2.json
+    printf '[%s,%s]' "$(cat p1.json)" "$(cat p2.json)" > pings.json
+    expect "$(code POST /v1/events --data-binary @pings.json)" 202 "pings"
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE status='dead'" 2
+    [ "$(count)" = 4 ] || fail "want 2 attempts each (retries 2), got $(count) requests"
+    "$dnad" dlq list --db sqlite:t.db > list.json || fail "dlq list"
+    grep -q '"attempts":2' list.json || fail "dlq list: $(head -c 400 list.json)"
+    id1=$(sqlite3 t.db "SELECT seq FROM outbox WHERE event_id='p1'")
+    id2=$(sqlite3 t.db "SELECT seq FROM outbox WHERE event_id='p2'")
+    curl -s -X PUT --data-binary '200' "$sbase/_default" > /dev/null
+    "$dnad" dlq retry "$id1" --db sqlite:t.db > r.out || fail "dlq retry"
+    wait_sql t.db "SELECT status FROM outbox WHERE seq=$id1" sent
+    [ "$(count)" = 5 ] || fail "the retried dead letter was sent $(( $(count) - 4 )) times, want once"
+    "$dnad" dlq retry "$id1" --db sqlite:t.db > /dev/null 2>&1 && fail "retrying a sent effect must fail"
+    expect "$(code GET /v1/dlq)" 200 "GET /v1/dlq"
+    grep -q "\"id\":$id2" body || fail "the API does not list $id2"
+    expect "$(code POST "/v1/dlq/$id2/drop")" 200 "drop"
+    expect "$(code POST "/v1/dlq/$id2/drop")" 404 "drop twice"
+    [ "$(sqlite3 t.db "SELECT status FROM outbox WHERE seq=$id2")" = dropped ] || fail "not dropped"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_dead_letters 0$' body || fail "metrics: dead letters"
+    sleep 0.5
+    [ "$(count)" = 5 ] || fail "a dropped letter was sent"
+    stop
+    ;;
+*) fail "unknown case" ;;
+esac
+echo "ok ($case)"
