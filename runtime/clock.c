@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "mem.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,13 +312,20 @@ static Zone *cache[ZONE_CACHE];
 static int ncache;
 static Zone utc_zone = { .name = "UTC" };
 
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;     /* the daemon's engines share the cache */
+
 const Zone *clk_zone(const char *name)
 {
     if (!name || !strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) return &utc_zone;
-    for (int i = 0; i < ncache; i++)
-        if (!strcmp(cache[i]->name, name)) return cache[i];
-    Zone *z = load_tzif(name);
-    if (z && ncache < ZONE_CACHE) cache[ncache++] = z;
+    pthread_mutex_lock(&cache_mu);
+    Zone *z = NULL;
+    for (int i = 0; i < ncache && !z; i++)
+        if (!strcmp(cache[i]->name, name)) z = cache[i];
+    if (!z) {
+        z = load_tzif(name);
+        if (z && ncache < ZONE_CACHE) cache[ncache++] = z;
+    }
+    pthread_mutex_unlock(&cache_mu);
     return z;
 }
 

@@ -125,9 +125,9 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
         if (!text) { status = 503; *out = dup_err("out of memory"); break; }
         size_t tl = strlen(text);
         char why[256];
-        pthread_mutex_lock(&s->emu);
+        pthread_mutex_lock(&s->vmu);
         EngResult r = eng_event(s->val, text, tl, why, sizeof why);
-        pthread_mutex_unlock(&s->emu);
+        pthread_mutex_unlock(&s->vmu);
         if (r != ENG_DUPLICATE) {
             free(text);
             if (r == ENG_NOMEM) { status = 503; *out = dup_err("out of memory"); break; }
@@ -544,7 +544,9 @@ static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msgle
     pthread_mutex_lock(&s->emu);               /* under emu, live always matches eng */
     Engine *old_eng = s->eng, *old_val = s->val;
     Store *old_st = s->st, *old_vst = s->valst;
+    pthread_mutex_lock(&s->vmu);
     s->eng = eng; s->st = st; s->val = val; s->valst = vst;
+    pthread_mutex_unlock(&s->vmu);
     atomic_store(&s->live, nb);
     pthread_mutex_unlock(&s->emu);
     pthread_mutex_lock(&s->mu);
@@ -901,6 +903,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
     pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_mutex_init(&s->vmu, NULL);
     pthread_cond_init(&s->reloadcond, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_cond_init(&s->donecond, NULL);
@@ -1021,6 +1024,7 @@ out:
     for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); free(s->loaded[i]); }
     free(s->loaded);
     pthread_mutex_destroy(&s->reload_mu);
+    pthread_mutex_destroy(&s->vmu);
     pthread_cond_destroy(&s->reloadcond);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->emu);

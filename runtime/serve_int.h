@@ -6,8 +6,9 @@
  *
  * Locks: `mu` guards the commit queue, the watermark inputs, the counters
  * and the bundle's identity; `emu` guards the engines; `rmu` guards the
- * reader connection of the operator API; `reload_mu` lets one reload run
- * at a time.  Order: reload_mu, emu, mu; rmu alone.
+ * reader connection of the operator API; `vmu` guards the validating
+ * engine; `reload_mu` lets one reload run at a time.  Order: reload_mu,
+ * emu, vmu, mu; rmu alone.
  *
  * The bundle: `live` is the one the worker runs now (srv_b).  A reload
  * swaps it, with the engines, between two events; older bundles stay
@@ -85,7 +86,8 @@ typedef struct Srv {
     Engine *eng;                    /* the worker's, the live state */
     Store *st;
     int rendering;                  /* the operator API is reading: effects are not the worker's */
-    Engine *val;                    /* validates envelopes: its store has seen every id */
+    pthread_mutex_t vmu;            /* the validator's own lock: intake does not wait for the worker */
+    Engine *val;                    /* validates envelopes: its store has seen every id (under vmu) */
     Store *valst;
 
     /* the worker */
