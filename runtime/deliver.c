@@ -723,6 +723,64 @@ void dlv_metrics(Dlv *d, FILE *f)
     pthread_mutex_unlock(&d->mu);
 }
 
+char *dlv_status(Dlv *d, sqlite3 *db)
+{
+    json_t *arr = json_array();
+    pthread_mutex_lock(&d->mu);
+    int64_t now = now_ms(d);
+    for (size_t i = 0; arr && i < d->nconns; i++) {
+        DConn *c = &d->conns[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->name ? c->name : ""));
+        json_object_set_new(o, "kind", json_string(conn_kind_name(c->cfg.kind)));
+        json_object_set_new(o, "configured", json_boolean(c->configured));
+        if (!c->configured) json_object_set_new(o, "why", json_string(c->why));
+        json_object_set_new(o, "disabled", json_boolean(c->disabled));
+        json_object_set_new(o, "breaker", json_string(conn_breaker_state_name(conn_breaker_state(&c->br, now))));
+        json_object_set_new(o, "inflight", json_integer(c->inflight));
+        json_object_set_new(o, "sent", json_integer((json_int_t)c->sent));
+        json_object_set_new(o, "retried", json_integer((json_int_t)c->retried));
+        json_object_set_new(o, "dead", json_integer((json_int_t)c->dead));
+        json_array_append_new(arr, o);
+    }
+    pthread_mutex_unlock(&d->mu);
+    /* what waits, and why a disabled one was */
+    sqlite3_stmt *st;
+    if (arr && sqlite3_prepare_v2(db, "SELECT connector, sum(status = 'pending'), sum(status = 'dead') FROM outbox "
+                                      "WHERE tenant = '" TENANT "' AND status IN ('pending', 'dead') GROUP BY connector",
+                                  -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            for (size_t i = 0; name && i < json_array_size(arr); i++) {
+                json_t *o = json_array_get(arr, i);
+                if (strcmp(json_string_value(json_object_get(o, "name")), name)) continue;
+                json_object_set_new(o, "outbox_pending", json_integer(sqlite3_column_int64(st, 1)));
+                json_object_set_new(o, "dead_letters", json_integer(sqlite3_column_int64(st, 2)));
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    if (arr && sqlite3_prepare_v2(db, "SELECT connector, disabled_at, reason FROM connector_state WHERE tenant = '" TENANT "' "
+                                      "AND disabled_at IS NOT NULL", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            for (size_t i = 0; name && i < json_array_size(arr); i++) {
+                json_t *o = json_array_get(arr, i);
+                if (strcmp(json_string_value(json_object_get(o, "name")), name)) continue;
+                char t[32];
+                clk_format(sqlite3_column_int64(st, 1), t);
+                json_object_set_new(o, "disabled_at", json_string(t));
+                json_object_set_new(o, "disabled_because", json_string((const char *)sqlite3_column_text(st, 2)));
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    json_t *root = arr ? json_pack("{s:o}", "connectors", arr) : NULL;
+    char *out = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return out;
+}
+
 /* ---- the dead-letter queue --------------------------------------------------------------------- */
 
 char *dlq_list(sqlite3 *db, int limit)

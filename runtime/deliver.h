@@ -78,6 +78,11 @@ int dlv_inflight(Dlv *d);
  * connectors disabled or not configured (any thread). */
 void dlv_metrics(Dlv *d, FILE *f);
 
+/* {"connectors":[{name, kind, configured, why, disabled, breaker, inflight,
+ * sent, retried, dead, outbox_pending, dead_letters, disabled_at, ...}]}
+ * (malloc'd); db is read for the counts (any thread, with its own db). */
+char *dlv_status(Dlv *d, sqlite3 *db);
+
 /* ---- the dead-letter queue and disabled connectors, on a store ----
  * Shared by `dnad dlq` and the operator API.  JSON results are malloc'd. */
 char *dlq_list(sqlite3 *db, int limit);                         /* {"dead":[...]} */

@@ -147,6 +147,14 @@ static enum MHD_Result dlq_request(Srv *s, struct MHD_Connection *c, const char 
         pthread_mutex_unlock(&s->rmu);
         return out ? reply_json(c, 200, out) : reply_err(c, 503, "store error");
     }
+    if (!strcmp(url, "/v1/connectors")) {
+        if (!get) return reply_err(c, 405, "method not allowed");
+        if (!s->dlv) return reply_err(c, 404, "delivery is off (--no-delivery)");
+        pthread_mutex_lock(&s->rmu);
+        char *out = dlv_status(s->dlv, s->rdb);
+        pthread_mutex_unlock(&s->rmu);
+        return out ? reply_json(c, 200, out) : reply_err(c, 503, "store error");
+    }
     if (!post) return reply_err(c, 405, "method not allowed");
     int r = -2;
     const char *done = NULL;
@@ -219,7 +227,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
         }
         int bundle = !strcmp(url, "/v1/bundle");
-        int dlq = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strncmp(url, "/v1/connectors/", 15);
+        int dlq = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strcmp(url, "/v1/connectors") ||
+                  !strncmp(url, "/v1/connectors/", 15);
         int admin = srv_admin_path(url);
         int known = intake || bundle || dlq || admin || !strcmp(url, "/metrics") || !strncmp(url, "/v1/events/", 11) ||
                     !strncmp(url, "/v1/entities/", 13);

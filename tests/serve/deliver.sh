@@ -75,6 +75,11 @@ slack)
     expect "$(code GET /metrics)" 200 "metrics"
     grep -q '^dna_deliveries_total{connector="slack",outcome="sent"} 1$' body || fail "metrics: sent"
     grep -q '^dna_connector_up{connector="mailer"} 0$' body || fail "metrics: mailer is not up"
+    expect "$(code GET /v1/connectors)" 200 "GET /v1/connectors"
+    grep -q '"name":"slack","kind":"slack_webhook","configured":true,"disabled":false,"breaker":"closed","inflight":0,"sent":1' body ||
+        fail "connectors: slack: $(head -c 600 body)"
+    grep -q '"name":"mailer","kind":"webhook","configured":false,"why":"connector .mailer.: environment variable MAILER_URL' body ||
+        fail "connectors: mailer: $(head -c 600 body)"
     stop
     json_log
     ;;
@@ -159,6 +164,21 @@ dlq)
     grep -q '^dna_dead_letters 0$' body || fail "metrics: dead letters"
     sleep 0.5
     [ "$(count)" = 5 ] || fail "a dropped letter was sent"
+    # 410 Gone: dead, the connector disabled; what follows waits until
+    # enabled (on another connector: hook's breaker is open after 4 failures of 5)
+    script '410\n'
+    lead_ev p3 pong 2026-10-01T08:02:00Z cy@example.com '{"n":3}' > p3.json
+    expect "$(code POST /v1/events --data-binary @p3.json)" 202 "p3"
+    wait_sql t.db "SELECT status FROM outbox WHERE event_id='p3'" dead
+    grep -q '"msg":"ALERT: the connector answered 410 Gone and is disabled' log || fail "no alert for 410"
+    lead_ev p4 pong 2026-10-01T08:03:00Z di@example.com '{"n":4}' > p4.json
+    expect "$(code POST /v1/events --data-binary @p4.json)" 202 "p4"
+    sleep 1
+    [ "$(sqlite3 t.db "SELECT status FROM outbox WHERE event_id='p4'")" = pending ] || fail "sent through a disabled connector"
+    expect "$(code GET /v1/connectors)" 200 "connectors"
+    grep -q '"name":"other"[^}]*"disabled":true' body || fail "other not shown disabled: $(head -c 500 body)"
+    "$dnad" connector enable other --db sqlite:t.db | grep -q 'connector other enabled' || fail "dnad connector enable"
+    wait_sql t.db "SELECT status FROM outbox WHERE event_id='p4'" sent
     stop
     ;;
 *) fail "unknown case" ;;
