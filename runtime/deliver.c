@@ -45,6 +45,8 @@ typedef struct Flight {
     Dlv *d;
     DConn *c;
     int64_t seq;
+    int64_t *group;                 /* a digest: the other rows it carries */
+    int ngroup;
     int attempts;                   /* including this one */
     char *line, *kind, *key, *event_id;
     size_t len;
@@ -183,6 +185,7 @@ static void flight_free(Flight *f)
     free(f->kind);
     free(f->key);
     free(f->event_id);
+    free(f->group);
     free(f);
 }
 
@@ -343,7 +346,8 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
     if (!j) { snprintf(why, whylen, "the outbox line is not JSON"); return -1; }
     const char *kind, *key;
     char *state = NULL;
-    if (c->cfg.kind != CONN_REST && d->hooks.entity && line_entity(j, &kind, &key)) state = d->hooks.entity(d->hooks.ud, kind, key);
+    if (c->cfg.kind != CONN_REST && !f->ngroup && d->hooks.entity && line_entity(j, &kind, &key))
+        state = d->hooks.entity(d->hooks.ud, kind, key);
     int rc = -1;
     if (c->cfg.kind == CONN_SLACK) {
         rc = conn_slack(&c->cfg, f->line, f->len, state, f->key, &f->req, why, whylen);
@@ -369,10 +373,12 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
 
 /* 0: started (or buried: it can never be built); 1: the breaker holds it; -1: out of memory or store. */
 static int start(Dlv *d, DConn *c, int64_t seq, int attempts, const char *line, size_t len, const char *kind,
-                 const char *key, const char *event_id, int64_t now)
+                 const char *key, const char *event_id, int64_t now, int64_t *group, int ngroup)
 {
     Flight *f = calloc(1, sizeof *f);
-    if (!f) return -1;
+    if (!f) { free(group); return -1; }
+    f->group = group;
+    f->ngroup = ngroup;
     f->d = d;
     f->c = c;
     f->seq = seq;
@@ -428,8 +434,11 @@ static int start(Dlv *d, DConn *c, int64_t seq, int attempts, const char *line, 
 
 static int in_flight(Dlv *d, int64_t seq)
 {
-    for (Flight *f = d->flights; f; f = f->next)
+    for (Flight *f = d->flights; f; f = f->next) {
         if (f->seq == seq) return 1;
+        for (int i = 0; i < f->ngroup; i++)
+            if (f->group[i] == seq) return 1;
+    }
     return 0;
 }
 
@@ -485,7 +494,17 @@ static int record(Dlv *d, Flight *f, CURLcode res)
     if (res != CURLE_OK) snprintf(f->err, sizeof f->err, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
     else snprintf(f->err, sizeof f->err, "HTTP %ld%s%.200s", f->code, f->rlen ? ": " : "", f->resp ? f->resp : "");
     int max_attempts = c && c->cfg.retries > 0 ? c->cfg.retries : 1;
-    int ok;
+    int retry = f->v == CONN_RETRY && f->attempts < max_attempts;
+    int64_t next = 0;
+    if (retry) {
+        next = now + conn_backoff_ms(f->attempts, &d->rng) * d->cfg.retry_base_ms / 1000;
+        if (not_before > next) next = not_before;
+    }
+    int ok = 1;
+    for (int i = 0; ok && i < f->ngroup; i++)         /* a digest's other rows share its outcome */
+        ok = exec_row(d->cfg.db, f->v == CONN_SENT ? SQL_SENT : retry ? SQL_RETRY : SQL_DEAD, f->group[i], f->attempts, next,
+                      f->code, f->v == CONN_SENT ? NULL : f->err, NULL, 0, retry ? 0 : now) == 0;
+    if (!ok) return -1;
     if (f->v == CONN_SENT) {
         int rest = c && c->cfg.kind == CONN_REST;
         ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, f->code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
@@ -506,10 +525,7 @@ static int record(Dlv *d, Flight *f, CURLcode res)
         }
         if (ok && evid[0] && c) { free(c->wait_event); c->wait_event = strdup(evid); }
         f->what = W_SENT;
-    } else if (f->v == CONN_RETRY && f->attempts < max_attempts) {
-        int64_t back = conn_backoff_ms(f->attempts, &d->rng) * d->cfg.retry_base_ms / 1000;
-        int64_t next = now + back;
-        if (not_before > next) next = not_before;
+    } else if (retry) {
         ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, NULL, 0, 0) == 0;
         f->what = W_RETRY;
     } else {
@@ -577,6 +593,68 @@ static int bury_orphans(Dlv *d)
     return 0;
 }
 
+/* A Slack notification a timer produced (a schedule such as a morning
+ * digest) goes out with its siblings: the due rows of the same rule,
+ * channel and time, up to DIGEST_MAX, as one message listing each.  0 with
+ * *out NULL when it has none. */
+#define DIGEST_MAX 50
+
+static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, int64_t now, char **out, int64_t **group,
+                  int *ngroup)
+{
+    *out = NULL;
+    json_t *j = json_loadb(line, len, 0, NULL);
+    const char *rule = json_string_value(json_object_get(j, "rule"));
+    const char *at = json_string_value(json_object_get(j, "at"));
+    json_t *detail = json_object_get(j, "detail");
+    const char *chan = json_string_value(json_object_get(detail, "channel"));
+    const char *msg = json_string_value(json_object_get(detail, "message"));
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (!rule || !at || !chan || !msg) goto done;
+    if (sqlite3_prepare_v2(d->cfg.db, "SELECT seq, line FROM outbox WHERE tenant = '" TENANT "' AND connector = ? AND status = 'pending' "
+                                      "AND seq > ? AND next_at <= ? AND event_id IS NULL AND kind = 'notify' "
+                                      "AND json_extract(line, '$.rule') = ? AND json_extract(line, '$.at') = ? "
+                                      "AND json_extract(line, '$.detail.channel') = ? ORDER BY seq LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK) { rc = -1; goto done; }
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, chan, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, DIGEST_MAX - 1);
+    int64_t *g = malloc(sizeof *g * DIGEST_MAX);
+    char *text = NULL;
+    size_t tl = 0;
+    FILE *m = g ? open_memstream(&text, &tl) : NULL;
+    if (!m) { free(g); rc = -1; goto done; }
+    fprintf(m, "• %s", msg);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t s2 = sqlite3_column_int64(st, 0);
+        if (in_flight(d, s2)) continue;
+        json_t *j2 = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        const char *m2 = json_string_value(json_object_get(json_object_get(j2, "detail"), "message"));
+        if (m2) { fprintf(m, "\n• %s", m2); g[n++] = s2; }
+        json_decref(j2);
+    }
+    fclose(m);
+    if (!n) { free(g); free(text); goto done; }
+    /* the first row's effect, carrying the list, about no one entity */
+    json_object_set_new(detail, "message", json_string(text));
+    json_object_del(j, "entity");
+    free(text);
+    *out = json_dumps(j, JSON_COMPACT);
+    if (!*out) { free(g); rc = -1; goto done; }
+    *group = g;
+    *ngroup = n;
+done:
+    sqlite3_finalize(st);
+    json_decref(j);
+    return rc;
+}
+
 static int feed(Dlv *d, DConn *c, int64_t now)
 {
     if (!c->name) return 0;
@@ -623,7 +701,16 @@ static int feed(Dlv *d, DConn *c, int64_t now)
         const char *kind = (const char *)sqlite3_column_text(st, 3);
         const char *key = (const char *)sqlite3_column_text(st, 4);
         const char *evid = (const char *)sqlite3_column_text(st, 5);
-        int r = start(d, c, seq, sqlite3_column_int(st, 1), line, len, kind, key, evid, now);
+        int64_t *group = NULL;
+        int ngroup = 0;
+        char *dline = NULL;
+        if (c->cfg.kind == CONN_SLACK && !evid && !strcmp(kind, "notify") && digest(d, c, seq, line, len, now, &dline, &group, &ngroup)) {
+            rc = -1;
+            break;
+        }
+        int r = dline ? start(d, c, seq, sqlite3_column_int(st, 1), dline, strlen(dline), kind, key, evid, now, group, ngroup)
+                      : start(d, c, seq, sqlite3_column_int(st, 1), line, len, kind, key, evid, now, group, ngroup);
+        free(dline);
         if (r < 0) { rc = -1; break; }
         if (r == 1) break;                                /* the breaker held it */
         room--;

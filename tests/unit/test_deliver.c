@@ -33,7 +33,8 @@ static const char *RULES =
     "connector hook webhook url env(\"DT_URL\") sign env(\"DT_SECRET\") retries 3 timeout 1s\n"
     "connector slow webhook url env(\"DT_URL\") rate 1 per second\n"
     "connector flaky webhook url env(\"DT_URL\") retries 2\n"
-    "connector unset webhook url env(\"DT_NOT_SET\")\n";
+    "connector unset webhook url env(\"DT_NOT_SET\")\n"
+    "connector chat slack_webhook url env(\"DT_URL\")\n";
 
 static int64_t fake_now = 1790000000000;   /* 2026-09-21 */
 static int64_t clock_now(void *ud) { (void)ud; return fake_now; }
@@ -115,6 +116,31 @@ static int64_t add_row(const char *conn, const char *key)
     sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, line, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, fake_now);
+    CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+    return sqlite3_last_insert_rowid(db);
+}
+
+/* A Slack notification a timer produced (event null). */
+static int64_t add_notify(const char *key, const char *at, const char *chan, const char *msg)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"event\":null,\"at\":\"%s\",\"rule\":\"daily_digest\",\"kind\":\"notify\","
+             "\"entity\":{\"kind\":\"lead\",\"key\":\"%s@x\"},\"mode\":\"live\",\"detail\":{\"connector\":\"chat\","
+             "\"channel\":\"%s\",\"message\":\"%s\"},\"trace\":{\"timer\":true}}", at, key, chan, msg);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "INSERT INTO effects (entity, kind, line) VALUES (1, 'notify', ?)", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, line, -1, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+    int64_t eff = sqlite3_last_insert_rowid(db);
+    sqlite3_prepare_v2(db, "INSERT INTO outbox (effect, event_id, kind, mode, connector, idem_key, line, next_at, created_at) "
+                           "VALUES (?, NULL, 'notify', 'live', 'chat', ?, ?, 0, ?)", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, eff);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, line, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, fake_now);
     CHECK(sqlite3_step(st) == SQLITE_DONE);
     sqlite3_finalize(st);
     return sqlite3_last_insert_rowid(db);
@@ -352,6 +378,25 @@ int main(int argc, char **argv)
     fake_now += 10000;
     quiet(d);
     CHECK(!strcmp(row(gone).status, "dead"));
+
+    /* 10. a schedule's Slack notifications of one rule, channel and time go
+     *     out as one digest; another channel is another message */
+    free(ctl("POST", "/_reset", NULL));
+    int64_t g1 = add_notify("g1", "2026-10-02T06:00:00Z", "#digest", "A-lead g1: 90 points");
+    int64_t g2 = add_notify("g2", "2026-10-02T06:00:00Z", "#digest", "A-lead g2: 85 points");
+    int64_t g3 = add_notify("g3", "2026-10-02T06:00:00Z", "#other", "A-lead g3: 99 points");
+    int64_t g4 = add_notify("g4", "2026-10-02T06:00:00Z", "#digest", "A-lead g4: 81 points");
+    outcomes(d, 2);
+    CHECK_EQ(stub_count(), 2);
+    CHECK(!strcmp(row(g1).status, "sent") && !strcmp(row(g2).status, "sent") && !strcmp(row(g3).status, "sent") &&
+          !strcmp(row(g4).status, "sent"));
+    lg = ctl("GET", "/_log", NULL);
+    const char *dg = strstr(lg, "A-lead g1: 90 points");                     /* one body lists all three */
+    const char *eol = dg ? strchr(dg, '\n') : NULL;
+    CHECK(dg && eol && strstr(dg, "A-lead g2: 85 points") && strstr(dg, "A-lead g2: 85 points") < eol &&
+          strstr(dg, "A-lead g4: 81 points") && strstr(dg, "A-lead g4: 81 points") < eol);
+    CHECK(strstr(lg, "A-lead g3: 99 points"));
+    free(lg);
 
     dlv_free(d);
     sqlite3_close(db);
