@@ -110,7 +110,6 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
 {
     DConn *nc = calloc(b->nconnectors ? b->nconnectors : 1, sizeof *nc);
     if (!nc) return;                /* keep the old table: better than none */
-    int64_t now = now_ms(d);
     for (uint32_t i = 0; i < b->nconnectors; i++) {
         DConn *c = &nc[i];
         c->name = strdup(bundle_str(b, b->connectors[i].name));
@@ -129,11 +128,11 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
                 c->wait_event = o->wait_event;
                 o->wait_event = NULL;
             }
-        (void)now;
     }
     pthread_mutex_lock(&d->mu);
     /* flights keep pointers into the old table: repoint them */
     for (Flight *f = d->flights; f; f = f->next) {
+        if (!f->c) continue;
         DConn *to = NULL;
         for (uint32_t i = 0; i < b->nconnectors && !to; i++)
             if (nc[i].name && !strcmp(nc[i].name, f->c->name)) to = &nc[i];

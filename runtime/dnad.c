@@ -35,7 +35,8 @@ static const char usage_text[] =
     "                           baseline DIR/diff.jsonl; a summary on stdout\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
-    "        [--max-connections N] [--retry-base MS] [--no-delivery]\n"
+    "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
+    "        [--no-delivery]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
@@ -43,6 +44,8 @@ static const char usage_text[] =
     "                           outbox to the connectors (retries with backoff from\n"
     "                           --retry-base, default 1000 ms); defaults ./dna.db,\n"
     "                           127.0.0.1:8080 (port 0: any free port), 1 MiB, 60 s;\n"
+    "                           an event more than --max-future (default 86400 s)\n"
+    "                           ahead of the wall clock is refused;\n"
     "                           the token comes from DNA_API_TOKEN or --token-file;\n"
     "                           logs are JSON lines on stderr; SIGTERM stops cleanly,\n"
     "                           SIGHUP loads the bundle file again\n"
@@ -183,6 +186,7 @@ static int cmd_serve(int argc, char **argv)
     c.db_path = "dna.db";
     c.max_body = 1 << 20;
     c.lateness_ms = 60 * CLK_SECOND;
+    c.max_future_ms = 24 * 3600 * CLK_SECOND;
     c.wall_clock = 1;
     c.max_conns = 256;
     const char *bundle = NULL, *token_file = NULL;
@@ -193,7 +197,7 @@ static int cmd_serve(int argc, char **argv)
         if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
                     !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
-                    !strcmp(a, "--retry-base");
+                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future");
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -222,6 +226,11 @@ static int cmd_serve(int argc, char **argv)
             unsigned long n = strtoul(v, &end, 10);
             if (*end || !n) return usage_error("--max-connections needs a number, not '%s'", v);
             c.max_conns = (unsigned)n;
+        } else if (!strcmp(a, "--max-future")) {
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (*end || n < 0) return usage_error("--max-future needs a number of seconds, not '%s'", v);
+            c.max_future_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--retry-base")) {
             char *end;
             long long n = strtoll(v, &end, 10);

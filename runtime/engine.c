@@ -545,6 +545,9 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
     if (!jat) REJECT("missing \"occurred_at\"");
     if (!json_is_string(jat) || clk_parse(json_string_value(jat), json_string_length(jat), &at))
         REJECT("\"occurred_at\" must be an RFC 3339 time stamp");
+    /* timers run from one event to the next: a year 9999 would fire a
+     * daily schedule for eight thousand years */
+    if (at < ENG_TIME_MIN || at >= ENG_TIME_MAX) REJECT("\"occurred_at\" must lie between 1970 and 2199");
     if (jsrc && !json_is_string(jsrc)) REJECT("\"source\" must be a string");
     if (ev == DNA_NIL && !strcmp(type, "approval")) {
         /* the built-in decision on a parked workflow run: data {id, decision} */

@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ENG_TIME_MIN 0LL                    /* occurred_at: 1970-01-01T00:00:00Z ... */
+#define ENG_TIME_MAX 7258118400000LL        /* ... before 2200-01-01T00:00:00Z */
 #define ENG_MAX_CHAIN 8             /* emit -> trigger -> emit ... is cut here */
 
 typedef enum EffKind {

@@ -144,6 +144,14 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
         env[i].body = text;
         env[i].bodylen = tl;
         clk_parse(json_string_value(ja), json_string_length(ja), &env[i].at);
+        if (env[i].at - t0 > s->cfg.max_future_ms) {
+            /* a clock gone wrong upstream: its timers would jump the watermark ahead for everyone */
+            status = 422;
+            char d[64];
+            snprintf(d, sizeof d, "%.1f hours", (double)(env[i].at - t0) / 3.6e6);
+            if (json_is_array(root)) *out = dup_err("event %zu: occurred_at is %s in the future (the limit is --max-future)", i, d);
+            else *out = dup_err("occurred_at is %s in the future (the limit is --max-future)", d);
+        }
         if (!env[i].id || !env[i].type) { status = 503; *out = dup_err("out of memory"); }
     }
     json_decref(root);
@@ -197,7 +205,6 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     s->lat_sum += ms;
     s->lat_count++;
     pthread_mutex_unlock(&s->mu);
-    (void)t0;
     return fresh ? 202 : 200;
 }
 

@@ -24,6 +24,7 @@ typedef struct SrvConfig {
     int no_auth;
     size_t max_body;                /* bytes; larger bodies get 413 */
     int64_t lateness_ms;            /* allowed lateness of the watermark */
+    int64_t max_future_ms;          /* an occurred_at further ahead of the wall clock is refused (422) */
     int wall_clock;                 /* idle: the watermark follows the wall clock */
     unsigned max_conns;
     int64_t retry_base_ms;          /* the first delivery backoff is about this long (default 1 s) */

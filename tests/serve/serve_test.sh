@@ -109,6 +109,13 @@ basic)
     expect "$(curl -s -o body -w '%{http_code}' "$base/v1/entities/lead/ada@example.com")" 401 "no token, entity"
     expect "$(curl -s -o body -w '%{http_code}' "$base/metrics")" 401 "no token, metrics"
     expect "$(curl -s -o body -w '%{http_code}' "$base/healthz")" 200 "healthz"
+    # from the future: refused before it can move the watermark
+    ev f1 page_visit 2099-10-01T08:00:00Z fut@example.com '{"url":"/"}' > f1.json
+    expect "$(code POST /v1/events --data-binary @f1.json)" 422 "an event from 2099"
+    grep -q 'in the future' body || fail "no reason for the future event: $(cat body)"
+    ev f2 page_visit 9999-10-01T08:00:00Z fut@example.com '{"url":"/"}' > f2.json
+    expect "$(code POST /v1/events --data-binary @f2.json)" 422 "an event from 9999"
+    grep -q 'between 1970 and 2199' body || fail "no reason for the year 9999: $(cat body)"
     # bad input
     printf '{"id":' > bad.json
     expect "$(code POST /v1/events --data-binary @bad.json)" 400 "malformed JSON"
