@@ -27,6 +27,7 @@ typedef struct Run {
     Store *st;
     FILE *effects;              /* or NULL */
     uint64_t lines, rejected, duplicates;
+    uint64_t after_until;       /* events later than --until: read, not applied */
     Rejected rej[MAX_REPORTED];
     Rejected dup[MAX_REPORTED];
     int64_t final;
@@ -220,6 +221,16 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
             r->lines = lineno;
             EngResult res;
             if (!bt->doc[i] && !bt->err[i][0]) continue;          /* blank lines are not events */
+            if (bt->doc[i] && o->has_until) {                     /* the state as of --until */
+                json_t *ja = json_object_get(bt->doc[i], "occurred_at");
+                int64_t at;
+                if (json_is_string(ja) && !clk_parse(json_string_value(ja), json_string_length(ja), &at) && at > o->until) {
+                    json_decref(bt->doc[i]);
+                    bt->doc[i] = NULL;
+                    r->after_until++;
+                    continue;
+                }
+            }
             if (!bt->doc[i]) {
                 snprintf(why, sizeof why, "%s", bt->err[i]);
                 res = ENG_REJECTED;
@@ -494,6 +505,7 @@ static void summary(Run *r, FILE *out, int markdown)
                      "| duplicates | %llu |\n| late | %llu |\n| entities | %llu |\n",
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
                 (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
+        if (r->after_until) fprintf(out, "| later than --until, not applied | %llu |\n", (unsigned long long)r->after_until);
         if (r->rejected || r->duplicates) {
             fprintf(out, "\n| line | why |\n|---|---|\n");
             for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
@@ -510,6 +522,8 @@ static void summary(Run *r, FILE *out, int markdown)
         fprintf(out, "read %llu lines: %llu events, %llu rejected, %llu duplicates, %llu late; %llu entities\n",
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
                 (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
+        if (r->after_until)
+            fprintf(out, "  %llu events later than --until were not applied\n", (unsigned long long)r->after_until);
         for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
             fprintf(out, "  rejected line %llu: %s\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
         if (r->rejected > MAX_REPORTED)
