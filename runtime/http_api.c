@@ -189,6 +189,29 @@ static enum MHD_Result dlq_request(Srv *s, struct MHD_Connection *c, const char 
     return reply_json(c, 200, strdup(done));
 }
 
+/* A request with a body: refuse it by its Content-Length (413, before
+ * reading it), else keep up to `limit` bytes of it in a new Req. */
+enum { BODY_INTAKE, BODY_SOURCE, BODY_ADMIN, BODY_BUNDLE };
+
+static enum MHD_Result begin_body(Srv *s, struct MHD_Connection *c, void **con_cls, int kind, size_t limit,
+                                  const DnaBundle *b, const DnaSource *src)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > limit) {
+        count(s, &s->rejected_413);
+        return reply_err(c, 413, kind == BODY_BUNDLE ? "a bundle is at most 64 MiB" : "body over the size limit");
+    }
+    Req *r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->b = b;
+    r->src = src;
+    r->admin = kind == BODY_ADMIN;
+    r->bundle = kind == BODY_BUNDLE;
+    r->limit = limit;
+    *con_cls = r;
+    return MHD_YES;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -202,18 +225,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         const DnaSource *src = src_find(b, url + 12);
         if (!src) return reply_err(c, 404, "no such source");
         if (!post) return reply_err(c, 405, "method not allowed");
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-            count(s, &s->rejected_413);
-            return reply_err(c, 413, "body over the size limit");
-        }
-        r = calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        r->b = b;
-        r->src = src;
-        r->limit = s->cfg.max_body;
-        *con_cls = r;
-        return MHD_YES;
+        return begin_body(s, c, con_cls, BODY_SOURCE, s->cfg.max_body, b, src);
     }
     if (!r) {
         /* headers only: everything but an intake body is answered now */
@@ -237,19 +249,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             count(s, &s->unauthorized);
             return reply_err(c, 401, "missing or wrong bearer token");
         }
-        if (admin && post) {                    /* an action: its (optional) body first */
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-                count(s, &s->rejected_413);
-                return reply_err(c, 413, "body over the size limit");
-            }
-            r = calloc(1, sizeof *r);
-            if (!r) return MHD_NO;
-            r->admin = 1;
-            r->limit = s->cfg.max_body;
-            *con_cls = r;
-            return MHD_YES;
-        }
+        if (admin && post)                      /* an action: its (optional) body first */
+            return begin_body(s, c, con_cls, BODY_ADMIN, s->cfg.max_body, NULL, NULL);
         if (admin) {
             char *out = NULL;
             int code = srv_admin(s, method, url, conn_arg, c, NULL, 0, &out);
@@ -257,16 +258,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         if (intake) {
             if (!post) return reply_err(c, 405, "method not allowed");
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-                count(s, &s->rejected_413);
-                return reply_err(c, 413, "body over the size limit");
-            }
-            r = calloc(1, sizeof *r);
-            if (!r) return MHD_NO;
-            r->limit = s->cfg.max_body;
-            *con_cls = r;
-            return MHD_YES;
+            return begin_body(s, c, con_cls, BODY_INTAKE, s->cfg.max_body, NULL, NULL);
         }
         if (dlq) return dlq_request(s, c, url, get, post);
         if (bundle) {
@@ -278,14 +270,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 return reply_json(c, 200, strdup(tmp));
             }
             if (!post) return reply_err(c, 405, "method not allowed");
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > BUNDLE_MAX_BYTES) return reply_err(c, 413, "a bundle is at most 64 MiB");
-            r = calloc(1, sizeof *r);
-            if (!r) return MHD_NO;
-            r->bundle = 1;
-            r->limit = BUNDLE_MAX_BYTES;
-            *con_cls = r;
-            return MHD_YES;
+            return begin_body(s, c, con_cls, BODY_BUNDLE, BUNDLE_MAX_BYTES, NULL, NULL);
         }
         if (!get) return reply_err(c, 405, "method not allowed");
         char *out = NULL;

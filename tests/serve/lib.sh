@@ -1,6 +1,6 @@
-# lib.sh - shared by the operator API tests (alerts_api.sh, approvals_api.sh):
-# the daemon on 127.0.0.1 (a free port it picks and logs), curl as client,
-# sqlite3 to look at the store.  The same helpers as serve_test.sh.
+# lib.sh - shared by the daemon's tests (serve_test.sh, alerts_api.sh,
+# approvals_api.sh, deliver.sh): the daemon on 127.0.0.1 (a free port it
+# picks and logs), curl as client, sqlite3 to look at the store.
 #
 # Set before sourcing: dnad, dnac, src, work, case.  Leaves the shell in
 # $work/$case with the shipped rules compiled to rules.dnab.
@@ -68,6 +68,14 @@ settle() {
     while [ "$(sqlite3 "$1" "SELECT (SELECT coalesce(max(value), -1e18) FROM meta WHERE key='watermark') >= (SELECT max(occurred_at) FROM events) - 999")" != 1 ]; do
         i=$((i + 1)); [ $i -gt 600 ] && fail "the watermark does not reach the last event"
         sleep 0.05
+    done
+}
+# until_rows DB N: wait until the events table holds N rows (mid-ingest)
+until_rows() {
+    i=0
+    while [ "$(sqlite3 "$1" "SELECT count(*) FROM events" 2>/dev/null || echo 0)" -lt "$2" ]; do
+        i=$((i + 1)); [ $i -gt 2000 ] && fail "the ingest does not reach $2 rows"
+        sleep 0.01
     done
 }
 stop() {
