@@ -44,30 +44,12 @@
 #define LIST_MAX 10000
 #define BY_MAX 200
 
-static char *err_body(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *err_body(const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    JsonW w;
-    jw_init(&w);
-    jw_obj(&w);
-    jw_key(&w, "error");
-    jw_str(&w, msg);
-    jw_end_obj(&w);
-    char *r = w.oom ? NULL : strndup(w.p, w.n);
-    jw_free(&w);
-    return r;
-}
 
 static char *take(JsonW *w, int *code)
 {
     char *r = w->oom ? NULL : strndup(w->p, w->n);
     jw_free(w);
-    if (!r) { *code = 503; return err_body("out of memory"); }
+    if (!r) { *code = 503; return srv_err("out of memory"); }
     return r;
 }
 
@@ -228,9 +210,9 @@ static int srv_alerts(Srv *s, SrvLookup arg, void *ud, char **out)
     if (!state || !strcmp(state, "open")) l.want = 0;
     else if (!strcmp(state, "acked") || !strcmp(state, "acknowledged")) l.want = 1;
     else if (!strcmp(state, "all")) l.want = 2;
-    else { *out = err_body("state must be open, acked or all"); return 400; }
+    else { *out = srv_err("state must be open, acked or all"); return 400; }
     size_t limit;
-    if (parse_limit(arg(ud, "limit"), &limit)) { *out = err_body("limit must be 1 to %d", LIST_MAX); return 400; }
+    if (parse_limit(arg(ud, "limit"), &limit)) { *out = srv_err("limit must be 1 to %d", LIST_MAX); return 400; }
     JsonW w;
     jw_init(&w);
     int code = 200;
@@ -260,7 +242,7 @@ static int srv_alerts(Srv *s, SrvLookup arg, void *ud, char **out)
     free(l.v);
     if (code != 200) {
         jw_free(&w);
-        *out = err_body("%s", code == 400 ? "entity must be KIND/KEY of a declared entity kind"
+        *out = srv_err("%s", code == 400 ? "entity must be KIND/KEY of a declared entity kind"
                                : code == 404 ? "no such entity" : "out of memory");
         return code;
     }
@@ -293,9 +275,9 @@ static int srv_approvals(Srv *s, SrvLookup arg, void *ud, char **out)
     if (!state || !strcmp(state, "pending")) want = 0;
     else if (!strcmp(state, "decided")) want = 1;
     else if (!strcmp(state, "all")) want = 2;
-    else { *out = err_body("state must be pending, decided or all"); return 400; }
+    else { *out = srv_err("state must be pending, decided or all"); return 400; }
     size_t limit;
-    if (parse_limit(arg(ud, "limit"), &limit)) { *out = err_body("limit must be 1 to %d", LIST_MAX); return 400; }
+    if (parse_limit(arg(ud, "limit"), &limit)) { *out = srv_err("limit must be 1 to %d", LIST_MAX); return 400; }
     JsonW w;
     jw_init(&w);
     pthread_mutex_lock(&s->emu);
@@ -332,14 +314,14 @@ static int parse_by(const char *body, size_t len, char **by, char **out)
     if (i == len) return 0;
     JsonError je;
     json_t *root = dna_json_parse(body, len, &je);
-    if (!root) { *out = err_body("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text); return 400; }
+    if (!root) { *out = srv_err("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text); return 400; }
     int code = 0;
     json_t *jb = json_is_object(root) ? json_object_get(root, "by") : NULL;
-    if (!json_is_object(root)) code = 422, *out = err_body("the body is an object: {\"by\": \"who\"}");
-    else if (json_object_size(root) > (jb ? 1u : 0u)) code = 422, *out = err_body("the body takes only \"by\"");
+    if (!json_is_object(root)) code = 422, *out = srv_err("the body is an object: {\"by\": \"who\"}");
+    else if (json_object_size(root) > (jb ? 1u : 0u)) code = 422, *out = srv_err("the body takes only \"by\"");
     else if (jb && (!json_is_string(jb) || json_string_length(jb) > BY_MAX))
-        code = 422, *out = err_body("\"by\" is a string of at most %d bytes", BY_MAX);
-    else if (jb && !(*by = strdup(json_string_value(jb)))) code = 503, *out = err_body("out of memory");
+        code = 422, *out = srv_err("\"by\" is a string of at most %d bytes", BY_MAX);
+    else if (jb && !(*by = strdup(json_string_value(jb)))) code = 503, *out = srv_err("out of memory");
     json_decref(root);
     return code;
 }
@@ -348,7 +330,7 @@ static int parse_by(const char *body, size_t len, char **by, char **out)
  * fields, anything else passes through. */
 static int submit(Srv *s, JsonW *env, const char *eid, JsonW *reply, char **out)
 {
-    if (env->oom || reply->oom) { *out = err_body("out of memory"); return 503; }
+    if (env->oom || reply->oom) { *out = srv_err("out of memory"); return 503; }
     char *res = NULL;
     int code = srv_intake(s, env->p, env->n, &res);
     if (code != 202 && code != 200) { *out = res; return code; }
@@ -375,7 +357,7 @@ static int alert_ack(Srv *s, uint64_t id, const char *body, size_t len, char **o
     const DnaValue *v;
     if (!eng_alert(s->eng, id, &a) || !entity_ident(s, a.entity, &kind, &idname, &v)) {
         code = 404;
-        *out = err_body("no such alert: %llu", (unsigned long long)id);
+        *out = srv_err("no such alert: %llu", (unsigned long long)id);
     } else if (a.status == AL_ACKED) {
         code = 409;
         jw_obj(&reply);
@@ -452,7 +434,7 @@ static int approval_decide(Srv *s, uint64_t id, int approve, const char *body, s
     EngApproval a;
     if (!eng_approval(s->eng, id, &a)) {
         code = 404;
-        *out = err_body("no such approval: %llu", (unsigned long long)id);
+        *out = srv_err("no such approval: %llu", (unsigned long long)id);
     } else if (a.status) {
         code = 409;
         jw_obj(&reply);
@@ -486,7 +468,7 @@ static int approval_decide(Srv *s, uint64_t id, int approve, const char *body, s
         if (code == 200 && stored_decision(s, eid) != approve) {
             free(*out);
             code = 409;
-            *out = err_body("approval %llu is already being %s (event %s is pending)", (unsigned long long)id,
+            *out = srv_err("approval %llu is already being %s (event %s is pending)", (unsigned long long)id,
                             approve ? "rejected" : "approved", eid);
         }
         if (code == 202)
@@ -510,9 +492,9 @@ int srv_admin_path(const char *url)
 int srv_admin(Srv *s, const char *method, const char *url, SrvLookup arg, void *ud, const char *body, size_t len, char **out)
 {
     int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (!atomic_load(&s->ready)) { *out = err_body("not ready: the state is being rebuilt"); return 503; }
+    if (!atomic_load(&s->ready)) { *out = srv_err("not ready: the state is being rebuilt"); return 503; }
     if (!strcmp(url, "/v1/alerts") || !strcmp(url, "/v1/approvals")) {
-        if (!get) { *out = err_body("method not allowed"); return 405; }
+        if (!get) { *out = srv_err("method not allowed"); return 405; }
         return !strcmp(url, "/v1/alerts") ? srv_alerts(s, arg, ud, out) : srv_approvals(s, arg, ud, out);
     }
     int alerts = !strncmp(url, "/v1/alerts/", 11);
@@ -521,10 +503,10 @@ int srv_admin(Srv *s, const char *method, const char *url, SrvLookup arg, void *
     const char *verb = slash ? slash + 1 : "";
     int action = alerts ? !strcmp(verb, "ack") : !strcmp(verb, "approve") || !strcmp(verb, "reject");
     if (!id || !action) {
-        *out = err_body("%s", alerts ? "use POST /v1/alerts/{id}/ack" : "use POST /v1/approvals/{id}/approve or /reject");
+        *out = srv_err("%s", alerts ? "use POST /v1/alerts/{id}/ack" : "use POST /v1/approvals/{id}/approve or /reject");
         return 404;
     }
-    if (!post) { *out = err_body("method not allowed"); return 405; }
+    if (!post) { *out = srv_err("method not allowed"); return 405; }
     if (alerts) return alert_ack(s, id, body, len, out);
     return approval_decide(s, id, !strcmp(verb, "approve"), body, len, out);
 }

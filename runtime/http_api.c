@@ -96,13 +96,6 @@ static const char *conn_arg(void *ud, const char *name)
     return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static char *err_json(const char *msg)
-{
-    json_t *o = json_pack("{s:s}", "error", msg);
-    char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    return t;
-}
 
 /* A source webhook: the signature, then the map, then the intake. */
 static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
@@ -112,7 +105,7 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
     if (src_verify(r->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
         count(s, &s->unauthorized);
         slog("warn", "source signature refused", "source", SL_STR, bundle_str(r->b, r->src->name), "reason", SL_STR, why, NULL);
-        return reply_json(c, 401, err_json(why));
+        return reply_json(c, 401, srv_err("%s", why));
     }
     JsonError je;
     json_t *root = dna_json_parse(body, r->n, &je);
@@ -120,13 +113,13 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
         count(s, &s->rejected_400);
         char msg[300];
         snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
-        return reply_json(c, 400, err_json(msg));
+        return reply_json(c, 400, srv_err("%s", msg));
     }
     json_t *env = src_map(r->b, r->src, root, conn_header, c, why, sizeof why);
     json_decref(root);
     if (!env) {
         count(s, &s->rejected_422);
-        return reply_json(c, 422, err_json(why));
+        return reply_json(c, 422, srv_err("%s", why));
     }
     char *text = json_dumps(env, JSON_COMPACT);
     json_decref(env);
@@ -326,7 +319,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (r->src) return source_post(s, c, r);
     if (r->bundle) {                            /* empty: read the bundle file again */
         char msg[300];
-        if (srv_reload(s, r->n ? r->buf : NULL, r->n, msg, sizeof msg)) return reply_json(c, 422, err_json(msg));
+        if (srv_reload(s, r->n ? r->buf : NULL, r->n, msg, sizeof msg)) return reply_json(c, 422, srv_err("%s", msg));
         json_t *o = json_pack("{s:s}", "bundle", msg);
         char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);

@@ -18,18 +18,6 @@
 
 #define TRACE_MAX 200
 
-static char *err_body(const char *msg)
-{
-    JsonW w;
-    jw_init(&w);
-    jw_obj(&w);
-    jw_key(&w, "error");
-    jw_str(&w, msg);
-    jw_end_obj(&w);
-    char *r = strndup(w.p ? w.p : "{}", w.n);
-    jw_free(&w);
-    return r;
-}
 
 static uint64_t root_of(Engine *e, uint64_t h)
 {
@@ -80,11 +68,11 @@ int srv_entity_state(Srv *s, const char *kind, const char *key, char **out) { re
 
 static int entity(Srv *s, const char *kind, const char *key, int with_trace, char **out)
 {
-    if (!atomic_load(&s->ready)) { *out = err_body("not ready: the state is being rebuilt"); return 503; }
+    if (!atomic_load(&s->ready)) { *out = srv_err("not ready: the state is being rebuilt"); return 503; }
     pthread_mutex_lock(&s->emu);               /* the bundle matches the engine under emu */
     const DnaBundle *b = srv_b(s);
     uint32_t k = bundle_entity(b, kind);
-    if (k == DNA_NIL) { pthread_mutex_unlock(&s->emu); *out = err_body("no such entity kind"); return 404; }
+    if (k == DNA_NIL) { pthread_mutex_unlock(&s->emu); *out = srv_err("no such entity kind"); return 404; }
     const DnaEntity *en = &b->entities[k];
     JsonW w;
     jw_init(&w);
@@ -107,7 +95,7 @@ static int entity(Srv *s, const char *kind, const char *key, int with_trace, cha
         if (!with_trace) {
             jw_end_obj(&w);
             pthread_mutex_unlock(&s->emu);
-            *out = w.oom ? err_body("out of memory") : strndup(w.p, w.n);
+            *out = w.oom ? srv_err("out of memory") : strndup(w.p, w.n);
             jw_free(&w);
             return *out && !w.oom ? 200 : 503;
         }
@@ -129,7 +117,7 @@ static int entity(Srv *s, const char *kind, const char *key, int with_trace, cha
         }
     }
     pthread_mutex_unlock(&s->emu);
-    if (!h) { jw_free(&w); *out = err_body("no such entity"); return 404; }
+    if (!h) { jw_free(&w); *out = srv_err("no such entity"); return 404; }
     /* the trace: the effects on it, newest TRACE_MAX, in the order produced */
     char *sql = malloc(nh * 24 + 200);
     size_t used = 0;
@@ -165,7 +153,7 @@ static int entity(Srv *s, const char *kind, const char *key, int with_trace, cha
     free(lines);
     free(lens);
     int bad = w.oom;
-    *out = bad ? err_body("out of memory") : strndup(w.p, w.n);
+    *out = bad ? srv_err("out of memory") : strndup(w.p, w.n);
     jw_free(&w);
     return bad ? 503 : 200;
 }
@@ -201,8 +189,8 @@ int srv_event(Srv *s, const char *id, char **out)
     } else code = 503;
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->rmu);
-    if (code != 200) *out = err_body(code == 404 ? "no such event" : "store error");
-    else *out = w.oom ? err_body("out of memory") : strndup(w.p, w.n);
+    if (code != 200) *out = srv_err("%s", code == 404 ? "no such event" : "store error");
+    else *out = w.oom ? srv_err("out of memory") : strndup(w.p, w.n);
     jw_free(&w);
     return code;
 }
@@ -221,7 +209,7 @@ int srv_metrics(Srv *s, char **out)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) { *out = err_body("out of memory"); return 503; }
+    if (!f) { *out = srv_err("out of memory"); return 503; }
     uint64_t rule_runs = 0, entities = 0;
     pthread_mutex_lock(&s->emu);
     if (s->eng) { rule_runs = eng_stats(s->eng)->rule_runs; entities = eng_count(s->eng); }

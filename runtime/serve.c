@@ -62,7 +62,7 @@ static void env_free(Env *v, size_t n)
     free(v);
 }
 
-static char *dup_err(const char *fmt, ...)
+char *srv_err(const char *fmt, ...)
 {
     char tmp[600];
     va_list ap;
@@ -106,23 +106,23 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     json_t *root = dna_json_parse(body, len, &je);
     if (!root) {
         pthread_mutex_lock(&s->mu); s->rejected_400++; pthread_mutex_unlock(&s->mu);
-        *out = dup_err("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        *out = srv_err("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
         return 400;
     }
     size_t n = json_is_array(root) ? json_array_size(root) : 1;
     if (json_is_array(root) && (n == 0 || n > SRV_MAX_BATCH)) {
         json_decref(root);
         pthread_mutex_lock(&s->mu); s->rejected_422++; pthread_mutex_unlock(&s->mu);
-        *out = dup_err(n ? "a batch holds at most %d events" : "an empty batch", SRV_MAX_BATCH);
+        *out = srv_err(n ? "a batch holds at most %d events" : "an empty batch", SRV_MAX_BATCH);
         return 422;
     }
     Env *env = calloc(n, sizeof *env);
-    if (!env) { json_decref(root); *out = dup_err("out of memory"); return 503; }
+    if (!env) { json_decref(root); *out = srv_err("out of memory"); return 503; }
     int status = 0;
     for (size_t i = 0; i < n && !status; i++) {
         json_t *ev = json_is_array(root) ? json_array_get(root, i) : root;
         char *text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!text) { status = 503; *out = dup_err("out of memory"); break; }
+        if (!text) { status = 503; *out = srv_err("out of memory"); break; }
         size_t tl = strlen(text);
         char why[256];
         pthread_mutex_lock(&s->vmu);
@@ -130,11 +130,11 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
         pthread_mutex_unlock(&s->vmu);
         if (r != ENG_DUPLICATE) {
             free(text);
-            if (r == ENG_NOMEM) { status = 503; *out = dup_err("out of memory"); break; }
+            if (r == ENG_NOMEM) { status = 503; *out = srv_err("out of memory"); break; }
             if (r == ENG_OK) snprintf(why, sizeof why, "internal: the validator processed the event");
             status = 422;
-            if (json_is_array(root)) *out = dup_err("event %zu: %s", i, why);
-            else *out = dup_err("%s", why);
+            if (json_is_array(root)) *out = srv_err("event %zu: %s", i, why);
+            else *out = srv_err("%s", why);
             break;
         }
         /* valid: these are present and well formed */
@@ -149,10 +149,10 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
             status = 422;
             char d[64];
             snprintf(d, sizeof d, "%.1f hours", (double)(env[i].at - t0) / 3.6e6);
-            if (json_is_array(root)) *out = dup_err("event %zu: occurred_at is %s in the future (the limit is --max-future)", i, d);
-            else *out = dup_err("occurred_at is %s in the future (the limit is --max-future)", d);
+            if (json_is_array(root)) *out = srv_err("event %zu: occurred_at is %s in the future (the limit is --max-future)", i, d);
+            else *out = srv_err("occurred_at is %s in the future (the limit is --max-future)", d);
         }
-        if (!env[i].id || !env[i].type) { status = 503; *out = dup_err("out of memory"); }
+        if (!env[i].id || !env[i].type) { status = 503; *out = srv_err("out of memory"); }
     }
     json_decref(root);
     if (status) {
@@ -166,7 +166,7 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     if (s->stop_commit) {
         pthread_mutex_unlock(&s->mu);
         env_free(env, n);
-        *out = dup_err("shutting down");
+        *out = srv_err("shutting down");
         return 503;
     }
     if (s->qtail) s->qtail->next = &job; else s->qhead = &job;
@@ -176,7 +176,7 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     pthread_mutex_unlock(&s->mu);
     if (job.failed) {
         env_free(env, n);
-        *out = dup_err("the store refused the events; nothing was accepted");
+        *out = srv_err("the store refused the events; nothing was accepted");
         return 503;
     }
     JsonW w;

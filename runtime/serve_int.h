@@ -131,6 +131,8 @@ static inline const DnaBundle *srv_b(Srv *s) { return atomic_load(&s->live); }
 int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen);
 
 int64_t srv_wall_ms(void);
+/* {"error": MESSAGE} (malloc'd; NULL only when out of memory). */
+char *srv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- intake: parse, validate, commit.  Returns the HTTP status and a
  * JSON body in *out (malloc'd). ---- */
