@@ -7,8 +7,9 @@
 # file on a free port, and drives POST /v1/events with post_events over
 # keep-alive connections: single envelopes from 4 and 64 connections, then
 # batches of 20 from 16; each run prints durable events/s and the p50/p99
-# latency to the answer (202 only after COMMIT), and the last compares with
-# GET /healthz on one connection.  The client runs on the same machine.
+# latency to the answer (202 only after COMMIT), and the batch run compares
+# with GET /healthz on one connection.  The last two runs offer a fixed
+# load (--rate) for the latency at half the goal of 20,000 events/s.  The client runs on the same machine.
 set -eu
 build=${1:-build}
 n=${2:-20000}
@@ -33,3 +34,5 @@ echo "serve_bench: $(wc -l < "$work/events.jsonl") events, $(nproc) cores"
 run "single, 4 connections" --conns 4
 run "single, 64 connections" --conns 64
 run "batches of 20, 16 conns" --conns 16 --batch 20 --healthz
+run "batches of 20 at 10,000/s" --conns 16 --batch 20 --rate 10000
+run "single at 2,000/s, 64 conns" --conns 64 --rate 2000

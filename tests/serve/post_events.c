@@ -1,7 +1,7 @@
 /*
  * post_events.c - a load and acceptance client for `dnad serve` (libcurl).
  *
- *   post_events URL TOKEN EVENTS.jsonl OUT [--conns N] [--batch K] [--healthz]
+ *   post_events URL TOKEN EVENTS.jsonl OUT [--conns N] [--batch K] [--rate R] [--healthz]
  *
  * Posts the envelopes of EVENTS.jsonl to URL/v1/events over N keep-alive
  * connections (threads), K envelopes per request (a JSON array when K > 1),
@@ -9,9 +9,13 @@
  * (accepted now), 200 (a repeat), another HTTP status, or 0 (no answer:
  * the daemon was gone).  Prints requests, events, events/s and the p50/p99
  * latency of the answers.  With --healthz it also times GET /healthz over
- * the same connections for the ratio.  Exit 0 unless it could not start.
+ * the same connections for the ratio.  With --rate it paces the requests so
+ * that R envelopes a second are offered in all (request k leaves at k*K/R
+ * seconds, or as soon after as a connection is free), for latency at a
+ * given load rather than at saturation.  Exit 0 unless it could not start.
  */
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static double *lat;
 static size_t nlat;
 static int healthz;
+static double rate, t_start;            /* --rate: envelopes per second; the run's start */
 
 typedef struct Buf { char *p; size_t n; } Buf;
 
@@ -69,6 +74,13 @@ static void *run(void *arg)
         next_req += (size_t)batch;
         pthread_mutex_unlock(&mu);
         if (a >= nlines) break;
+        if (rate > 0) {                                 /* open loop: wait for this request's time */
+            double due = t_start + (double)a * 1000.0 / rate, t = now_ms();
+            if (due > t) {
+                struct timespec ts = { (time_t)((due - t) / 1000), (long)(fmod(due - t, 1000.0) * 1e6) };
+                nanosleep(&ts, NULL);
+            }
+        }
         size_t b = a + (size_t)batch > nlines ? nlines : a + (size_t)batch;
         size_t need = 3;
         for (size_t i = a; i < b; i++) need += lines[i].len + 1;
@@ -148,7 +160,7 @@ static double healthz_rate(int conns)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: post_events URL TOKEN EVENTS.jsonl OUT [--conns N] [--batch K] [--healthz]\n");
+        fprintf(stderr, "usage: post_events URL TOKEN EVENTS.jsonl OUT [--conns N] [--batch K] [--rate R] [--healthz]\n");
         return 2;
     }
     url = argv[1];
@@ -157,6 +169,7 @@ int main(int argc, char **argv)
     for (int i = 5; i < argc; i++) {
         if (!strcmp(argv[i], "--conns") && i + 1 < argc) conns = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rate") && i + 1 < argc) rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--healthz")) healthz = 1;
         else { fprintf(stderr, "post_events: unknown option %s\n", argv[i]); return 2; }
     }
@@ -187,6 +200,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_t *t = calloc((size_t)conns, sizeof *t);
     double t0 = now_ms();
+    t_start = t0;
     for (int i = 0; i < conns; i++) pthread_create(&t[i], NULL, run, NULL);
     for (int i = 0; i < conns; i++) pthread_join(t[i], NULL);
     double dt = now_ms() - t0;
