@@ -21,6 +21,7 @@
  * one call at a time in outbox order and waits until the answer it fed
  * back has been processed, so a `then` call sees what the call before it
  * stored.  Per connector: a token-bucket rate limit and a circuit breaker.
+ * The dead-letter queue's operations are in dlq.h.
  *
  * The loop only reads its clock through the hooks, so tests drive it with
  * a clock of their own.
@@ -82,12 +83,5 @@ void dlv_metrics(Dlv *d, FILE *f);
  * sent, retried, dead, outbox_pending, dead_letters, disabled_at, ...}]}
  * (malloc'd); db is read for the counts (any thread, with its own db). */
 char *dlv_status(Dlv *d, sqlite3 *db);
-
-/* ---- the dead-letter queue and disabled connectors, on a store ----
- * Shared by `dnad dlq` and the operator API.  JSON results are malloc'd. */
-char *dlq_list(sqlite3 *db, int limit);                         /* {"dead":[...]} */
-int   dlq_retry(sqlite3 *db, int64_t seq, int64_t now_ms);      /* 1 done, 0 no such dead letter, -1 error */
-int   dlq_drop(sqlite3 *db, int64_t seq, int64_t now_ms);
-int   dlq_connector_enable(sqlite3 *db, const char *name);       /* 1 it was disabled, 0 it was not, -1 error */
 
 #endif

@@ -13,6 +13,7 @@
 #include "serve.h"
 #include "db_sqlite.h"
 #include "deliver.h"
+#include "dlq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

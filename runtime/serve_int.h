@@ -20,6 +20,7 @@
 #include "serve.h"
 #include "db_sqlite.h"
 #include "deliver.h"
+#include "dlq.h"
 #include "engine.h"
 #include "slog.h"
 

@@ -11,6 +11,7 @@
 #include "connector.h"
 #include "db_sqlite.h"
 #include "deliver.h"
+#include "dlq.h"
 #include "../vm/compile_util.h"
 
 #include <curl/curl.h>
