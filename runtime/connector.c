@@ -343,9 +343,20 @@ int conn_slack(const ConnCfg *c, const char *effect_line, size_t len, const char
     json_t *detail = json_object_get(ef, "detail");
     const char *msg = jstr(detail, "message");
     int rc = -1;
+    char synth[512];
     if (!c->url) { ERR("connector '%s' has no url", c->name ? c->name : "?"); goto out; }
     if (!json_is_object(ef) || !json_is_object(detail)) { ERR("the effect is not an effect line"); goto out; }
-    if (!msg) { ERR("the notify effect has no message"); goto out; }
+    if (!msg) {                 /* not a notification: say what happened in one line */
+        const char *kind = jstr(ef, "kind"), *ekey = jstr(json_object_get(ef, "entity"), "key");
+        if (kind && !strcmp(kind, "sequence_step"))
+            snprintf(synth, sizeof synth, "Sequence %s, step %lld of %lld (%s) for %s", jstr(detail, "sequence") ? jstr(detail, "sequence") : "?",
+                     (long long)json_integer_value(json_object_get(detail, "step")), (long long)json_integer_value(json_object_get(detail, "of")),
+                     jstr(detail, "channel") ? jstr(detail, "channel") : "?", ekey ? ekey : "?");
+        else if (jstr(detail, "event"))
+            snprintf(synth, sizeof synth, "%s for %s", jstr(detail, "event"), ekey ? ekey : "?");
+        else snprintf(synth, sizeof synth, "%s for %s", kind ? kind : "effect", ekey ? ekey : "?");
+        msg = synth;
+    }
     char *text = slack_escape(msg, 3000);               /* Slack's section text limit */
     char *full = slack_escape(msg, 39000);
     if (!text || !full) { free(text); free(full); ERR("out of memory"); goto out; }
@@ -445,9 +456,18 @@ int conn_webhook(const ConnCfg *c, const char *effect_line, size_t len, const ch
     if (!c->url) { ERR("connector '%s' has no url", c->name ? c->name : "?"); goto out; }
     if (!key || !*key) { ERR("a webhook needs an idempotency key (its webhook-id)"); goto out; }
     if (!json_is_object(ef) || !json_is_object(detail)) { ERR("the effect is not an effect line"); goto out; }
-    const char *type = jstr(detail, "event");
-    if (!type) { ERR("the webhook effect names no event"); goto out; }
+    /* a `webhook` effect names its event; any other effect routed to a
+     * webhook connector (a sequence step, a notification) is typed by its
+     * kind, e.g. "sequence.email", "notify" */
+    char tbuf[128];
+    const char *type = jstr(detail, "event"), *kind = jstr(ef, "kind");
+    if (!type && kind && !strcmp(kind, "sequence_step") && jstr(detail, "channel")) {
+        snprintf(tbuf, sizeof tbuf, "sequence.%s", jstr(detail, "channel"));
+        type = tbuf;
+    } else if (!type) type = kind;
+    if (!type) { ERR("the effect has neither an event nor a kind"); goto out; }
     json_t *data = json_object();
+    if (!jstr(detail, "event")) json_object_set(data, "detail", detail);
     json_t *er = json_object_get(ef, "entity");
     json_object_set(data, "entity", json_is_object(er) ? er : json_null());
     if (jstr(ef, "rule")) json_object_set(data, "rule", json_object_get(ef, "rule"));

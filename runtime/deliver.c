@@ -251,10 +251,13 @@ static int exec_row(sqlite3 *db, const char *sql, int64_t seq, int attempts, int
 
 /* A row that cannot be sent at all (no such connector, a request that
  * cannot be built): to the dead-letter queue with the reason. */
-static int bury(Dlv *d, int64_t seq, int attempts, long code, const char *why)
+static int bury_chain(Dlv *d, const DConn *c, int64_t seq, const char *event_id);
+
+static int bury(Dlv *d, const DConn *c, int64_t seq, int attempts, long code, const char *why, const char *event_id)
 {
     if (tx_begin(d)) return -1;
     int ok = exec_row(d->cfg.db, SQL_DEAD, seq, attempts, 0, code, why, NULL, 0, now_ms(d)) == 0;
+    if (ok && c && c->ordered && event_id) ok = bury_chain(d, c, seq, event_id) == 0;
     return tx_end(d, ok);
 }
 
@@ -391,7 +394,9 @@ static int start(Dlv *d, DConn *c, int64_t seq, int attempts, const char *line, 
     if (!f->line || !f->kind || !f->key) { flight_free(f); return -1; }
     if (build(d, f, why, sizeof why)) {
         c->failed_build++;
-        int rc = bury(d, seq, f->attempts, 0, why[0] ? why : "cannot build the request");
+        int rc = bury(d, c, seq, f->attempts, 0, why[0] ? why : "cannot build the request", event_id);
+        slog("error", "cannot build the request: in the dead-letter queue", "connector", SL_STR, c->name, "outbox", SL_INT, seq,
+             "error", SL_STR, why[0] ? why : "cannot build the request", NULL);
         flight_free(f);
         return rc;
     }
@@ -462,7 +467,7 @@ static void dlog(const char *level, const char *msg, Flight *f, long code, const
 
 /* A rest call failed for good: the later calls of its event on the same
  * connector (a `then` chain) would act on a state it never made. */
-static int bury_chain(Dlv *d, Flight *f)
+static int bury_chain(Dlv *d, const DConn *c, int64_t seq, const char *event_id)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(d->cfg.db, "UPDATE outbox SET status = 'dead', last_code = 0, last_error = ?, done_at = ? "
@@ -470,12 +475,12 @@ static int bury_chain(Dlv *d, Flight *f)
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     char why[96];
-    snprintf(why, sizeof why, "an earlier call of its chain (outbox %lld) failed", (long long)f->seq);
+    snprintf(why, sizeof why, "an earlier call of its chain (outbox %lld) failed", (long long)seq);
     sqlite3_bind_text(st, 1, why, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now_ms(d));
-    sqlite3_bind_text(st, 3, f->c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, f->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, f->seq);
+    sqlite3_bind_text(st, 3, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, seq);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
@@ -530,7 +535,7 @@ static int record(Dlv *d, Flight *f, CURLcode res)
     } else {
         ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, NULL, 0, now) == 0;
         if (ok && f->v == CONN_GONE && c) ok = disable(d, c, f->err) == 0;
-        if (ok && c && c->ordered && f->event_id) ok = bury_chain(d, f) == 0;
+        if (ok && c && c->ordered && f->event_id) ok = bury_chain(d, c, f->seq, f->event_id) == 0;
         f->what = f->v == CONN_GONE ? W_GONE : W_DEAD;
     }
     return ok ? 0 : -1;
@@ -584,7 +589,9 @@ static int bury_orphans(Dlv *d)
         if (in_flight(d, seqs[i])) continue;
         char why[160];
         snprintf(why, sizeof why, "connector '%s' is not declared in the bundle", names[i]);
-        if (bury(d, seqs[i], att[i], 0, why)) return -1;
+        if (bury(d, NULL, seqs[i], att[i], 0, why, NULL)) return -1;
+        slog("error", "a connector the bundle does not declare: in the dead-letter queue", "outbox", SL_INT, seqs[i],
+             "connector", SL_STR, names[i], NULL);
         pthread_mutex_lock(&d->mu);
         d->unknown_dead++;
         pthread_mutex_unlock(&d->mu);
@@ -738,7 +745,7 @@ int dlv_step(Dlv *d, int wait_ms)
         if (feed(d, &d->conns[i], now)) return -1;
     int running = 0;
     curl_multi_perform(d->multi, &running);
-    if (wait_ms > 0) {
+    if (wait_ms > 0 && (running > 0 || d->inflight == 0)) {   /* all finished already: record them now */
         curl_multi_poll(d->multi, NULL, 0, wait_ms, NULL);
         curl_multi_perform(d->multi, &running);
     }
@@ -826,7 +833,9 @@ char *dlv_status(Dlv *d, sqlite3 *db)
         json_object_set_new(o, "inflight", json_integer(c->inflight));
         json_object_set_new(o, "sent", json_integer((json_int_t)c->sent));
         json_object_set_new(o, "retried", json_integer((json_int_t)c->retried));
-        json_object_set_new(o, "dead", json_integer((json_int_t)c->dead));
+        json_object_set_new(o, "dead", json_integer((json_int_t)(c->dead + c->failed_build)));
+        json_object_set_new(o, "outbox_pending", json_integer(0));
+        json_object_set_new(o, "dead_letters", json_integer(0));
         json_array_append_new(arr, o);
     }
     pthread_mutex_unlock(&d->mu);

@@ -585,7 +585,9 @@ static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msgle
     return 0;
 }
 
-static int write_bundle_file(const char *path, const void *data, size_t len, char *msg, size_t msglen)
+/* The posted bundle goes to PATH.tmp first (synced) and replaces PATH only
+ * once the worker runs it: a reload that fails leaves the file alone. */
+static int write_bundle_tmp(const char *path, const void *data, size_t len, char *msg, size_t msglen)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -593,13 +595,22 @@ static int write_bundle_file(const char *path, const void *data, size_t len, cha
     int ok = f && fwrite(data, 1, len, f) == len;
     ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
     if (f && fclose(f)) ok = 0;
-    if (ok && rename(tmp, path)) ok = 0;
     if (!ok) {
-        snprintf(msg, msglen, "cannot write the bundle to '%s': %s", path, strerror(errno));
+        snprintf(msg, msglen, "cannot write the bundle to '%s': %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
     return 0;
+}
+
+static void bundle_tmp_done(const char *path, int keep)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!keep) { unlink(tmp); return; }
+    if (rename(tmp, path))
+        slog("error", "the new bundle runs, but it could not replace the bundle file: a restart runs the old one",
+             "path", SL_STR, path, "error", SL_STR, strerror(errno), NULL);
 }
 
 int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
@@ -615,7 +626,7 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
         return -1;
     }
     pthread_mutex_lock(&s->reload_mu);
-    if (data && write_bundle_file(s->cfg.bundle_path, data, len, msg, msglen)) {
+    if (data && write_bundle_tmp(s->cfg.bundle_path, data, len, msg, msglen)) {
         pthread_mutex_unlock(&s->reload_mu);
         bundle_free(nb);
         free(nb);
@@ -628,6 +639,7 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
         pthread_mutex_unlock(&s->reload_mu);
         if (nl) s->loaded = nl;
         snprintf(msg, msglen, "%s", nl ? "shutting down" : "out of memory");
+        if (data) bundle_tmp_done(s->cfg.bundle_path, 0);
         bundle_free(nb);
         free(nb);
         return -1;
@@ -641,6 +653,7 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
     snprintf(msg, msglen, "%s", s->reload_msg);
     if (rc == 0) s->loaded[s->nloaded++] = nb;      /* freed at exit */
     pthread_mutex_unlock(&s->mu);
+    if (data) bundle_tmp_done(s->cfg.bundle_path, rc == 0);
     pthread_mutex_unlock(&s->reload_mu);
     if (rc) { bundle_free(nb); free(nb); }
     return rc;

@@ -125,8 +125,8 @@ static inline const DnaBundle *srv_b(Srv *s) { return atomic_load(&s->live); }
 
 /* Load a new bundle and make the worker run it from the next event on.
  * data NULL: read cfg.bundle_path again; else the bundle's bytes, which
- * replace the file at cfg.bundle_path (atomically) once they verify, so a
- * restart runs the same rules.  Waits for the swap.  Returns 0, or -1
+ * replace the file at cfg.bundle_path (atomically) once the worker runs
+ * them, so a restart runs the same rules.  Waits for the swap.  Returns 0, or -1
  * with the reason in msg (nothing changed).  On success msg holds the new
  * bundle's id. */
 int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen);

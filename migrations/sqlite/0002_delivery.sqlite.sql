@@ -5,7 +5,8 @@
 -- inside one.
 --
 -- outbox: rebuilt with what the delivery loop needs.  Only effects that
--- name a connector and are not in shadow mode enter it.  A row is
+-- name a connector and are not in shadow mode enter it (older rows that
+-- do not stay in `effects` only).  A row is
 -- `pending` until its connector answers: `sent` (2xx), `dead` (the last
 -- attempt failed, or an answer that is not retried: the dead-letter
 -- queue), `dropped` (an operator dropped a dead letter).  `next_at` is
@@ -36,16 +37,16 @@ CREATE TABLE outbox_new (
 );
 INSERT INTO outbox_new (seq, tenant, effect, event_id, kind, mode, connector, idem_key, line, status, attempts, created_at)
     SELECT seq, tenant, effect, event_id, kind, mode,
-           coalesce(json_extract(line, '$.detail.connector'), ''), 'dna-' || tenant || '-' || effect, line,
+           json_extract(line, '$.detail.connector'), 'dna-' || tenant || '-' || effect, line,
            CASE status WHEN 'failed' THEN 'dead' ELSE status END, attempts, created_at
-    FROM outbox WHERE mode <> 'shadow';
+    FROM outbox WHERE mode <> 'shadow' AND json_extract(line, '$.detail.connector') IS NOT NULL;
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (tenant, connector, seq) WHERE status = 'pending';
 CREATE INDEX outbox_dead ON outbox (tenant, seq) WHERE status = 'dead';
 
 -- Connectors an answer of 410 Gone disabled; deliveries wait until an
--- operator enables the connector again (or a new bundle is loaded).
+-- operator enables the connector again (dnad connector enable NAME).
 CREATE TABLE IF NOT EXISTS connector_state (
     tenant      TEXT    NOT NULL DEFAULT 'default',
     connector   TEXT    NOT NULL,

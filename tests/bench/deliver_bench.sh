@@ -8,7 +8,7 @@
 # ms, it starts the daemon on a fresh store, posts EFFECTS pings in
 # batches, and waits until every outbox row is sent.  It prints
 # deliveries/s from the first request to the last as the server saw them,
-# with the daemon's concurrency (8 in flight per connector, 32 in all).
+# with the daemon's concurrency (16 in flight per connector, 64 in all).
 # Intake and processing run at the same time; in the same run it prints
 # the intake alone (the same pings with delivery off) as the baseline.
 set -eu

@@ -5,8 +5,9 @@
 #   deliver.sh DNAD DNAC SRCDIR WORKDIR STUB_HTTP CASE
 #
 # slack:  the shipped rules; a hot lead reaches the Slack stand-in once,
-#         with blocks, and a repeat of its events sends nothing more;
-#         connectors without their environment keep their effects waiting
+#         with blocks, its nurture steps reach the email tool, signed, and a
+#         repeat of its events sends nothing more; connectors without their
+#         environment are named as such
 # crash:  kill -9 while a webhook request is in flight, then restart: the
 #         effect is sent again with the same idempotency key, and sent once
 # chain:  a won deal: create_customer, then create_offer, in that order,
@@ -45,8 +46,8 @@ stub_start
 
 case ${case#deliver_} in
 slack)
-    export SLACK_WEBHOOK_URL="$sbase/slack"
-    unset MAILER_URL LINKEDIN_TOOL_URL CRM_HOOK_URL FINANCE_URL 2>/dev/null
+    export SLACK_WEBHOOK_URL="$sbase/slack" MAILER_URL="$sbase/mailer" MAILER_SECRET=whsec_c2VjcmV0
+    unset LINKEDIN_TOOL_URL CRM_HOOK_URL FINANCE_URL 2>/dev/null
     start t.db --no-wall-clock
     lead_ev h1 demo_request 2026-10-01T08:00:00Z ada@example.com '{}' > h1.json
     lead_ev h2 trial_started 2026-10-01T08:01:00Z ada@example.com '{"product":"x"}' > h2.json
@@ -55,8 +56,9 @@ slack)
     expect "$(code POST /v1/events --data-binary @hot.json)" 202 "the hot lead's events"
     drain t.db
     wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='slack' AND status='sent'" 1
-    [ "$(count)" = 1 ] || fail "the Slack stand-in got $(count) requests, want 1"
-    curl -s "$sbase/_log" > slack.jsonl
+    curl -s "$sbase/_log" > all.jsonl
+    grep '"path":"/slack"' all.jsonl > slack.jsonl
+    [ "$(wc -l < slack.jsonl)" = 1 ] || fail "the Slack stand-in got $(wc -l < slack.jsonl) requests, want 1"
     grep -q '"path":"/slack"' slack.jsonl || fail "not posted to /slack"
     grep -q 'Hot lead ada@example.com' slack.jsonl || fail "no hot-lead text: $(head -c 600 slack.jsonl)"
     grep -q '\\"blocks\\":\[' slack.jsonl || fail "no blocks: $(head -c 600 slack.jsonl)"
@@ -65,21 +67,25 @@ slack)
     key=$(sqlite3 t.db "SELECT idem_key FROM outbox WHERE connector='slack'")
     grep -q "\"idempotency-key\":\"$key\"" slack.jsonl || fail "the request does not carry the outbox key $key"
     # the same events again: duplicates, nothing new leaves
+    # the nurture sequence's first step went to the email tool, signed
+    wait_sql t.db "SELECT count(*) > 0 AND sum(status <> 'sent') = 0 FROM outbox WHERE connector='mailer'" 1
+    curl -s "$sbase/_log" | grep '"path":"/mailer"' > mailer.jsonl
+    grep -q 'sequence.email' mailer.jsonl || fail "the step is not typed sequence.email: $(head -c 600 mailer.jsonl)"
+    grep -q '"webhook-signature":"v1,' mailer.jsonl || fail "the step is not signed"
+    before=$(count)
     expect "$(code POST /v1/events --data-binary @hot.json)" 200 "repeat"
     sleep 1
-    [ "$(count)" = 1 ] || fail "a repeat reached Slack"
-    # other connectors have no environment here: their effects wait, logged once
-    waiting=$(sqlite3 t.db "SELECT count(*) FROM outbox WHERE connector<>'slack' AND status='pending'")
-    [ "$waiting" -gt 0 ] || fail "expected effects waiting for unconfigured connectors"
+    [ "$(count)" = "$before" ] || fail "a repeat was delivered again"
+    # other connectors have no environment here: logged once, shown down
     grep -q '"msg":"connector not configured: its deliveries wait in the outbox"' log || fail "no word about unconfigured connectors"
     expect "$(code GET /metrics)" 200 "metrics"
     grep -q '^dna_deliveries_total{connector="slack",outcome="sent"} 1$' body || fail "metrics: sent"
-    grep -q '^dna_connector_up{connector="mailer"} 0$' body || fail "metrics: mailer is not up"
+    grep -q '^dna_connector_up{connector="linkedin"} 0$' body || fail "metrics: linkedin is not up"
     expect "$(code GET /v1/connectors)" 200 "GET /v1/connectors"
     grep -q '"name":"slack","kind":"slack_webhook","configured":true,"disabled":false,"breaker":"closed","inflight":0,"sent":1' body ||
         fail "connectors: slack: $(head -c 600 body)"
-    grep -q '"name":"mailer","kind":"webhook","configured":false,"why":"connector .mailer.: environment variable MAILER_URL' body ||
-        fail "connectors: mailer: $(head -c 600 body)"
+    grep -q '"name":"linkedin","kind":"webhook","configured":false,"why":"connector .linkedin.: environment variable LINKEDIN_TOOL_URL' body ||
+        fail "connectors: linkedin: $(head -c 600 body)"
     stop
     json_log
     ;;

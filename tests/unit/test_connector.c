@@ -329,9 +329,12 @@ static void test_slack(void)
     /* refusals */
     CHECK_EQ_I(conn_slack(&c, "not json", 8, NULL, "k", &r, err, sizeof err), -1);
     CHECK(r.body == NULL && r.headers == NULL);
-    const char *nomsg = "{\"detail\":{\"connector\":\"slack\"}}";
-    CHECK_EQ_I(conn_slack(&c, nomsg, strlen(nomsg), NULL, "k", &r, err, sizeof err), -1);
-    CHECK(strstr(err, "message") != NULL);
+    /* an effect without a message (a sequence step, a webhook) is told in one line */
+    const char *step = "{\"kind\":\"sequence_step\",\"entity\":{\"kind\":\"lead\",\"key\":\"a@x\"},"
+                       "\"detail\":{\"sequence\":\"nurture\",\"step\":2,\"of\":3,\"channel\":\"email\",\"connector\":\"slack\"}}";
+    CHECK_EQ_I(conn_slack(&c, step, strlen(step), NULL, "k", &r, err, sizeof err), 0);
+    CHECK(r.body && strstr(r.body, "Sequence nurture, step 2 of 3 (email) for a@x"));
+    conn_req_free(&r);
     CHECK_EQ_I(conn_slack(&c, EFFECT, strlen(EFFECT), "[1]", "k", &r, err, sizeof err), -1);
     ConnCfg nourl = { .name = "slack" };
     CHECK_EQ_I(conn_slack(&nourl, EFFECT, strlen(EFFECT), NULL, "k", &r, err, sizeof err), -1);
@@ -409,8 +412,17 @@ static void test_webhook(void)
     CHECK(json_object_get(json_object_get(doc, "data"), "score") == NULL);
     json_decref(doc);
     conn_req_free(&r);
-    const char *noev = "{\"detail\":{\"connector\":\"hook\"}}";
+    const char *noev = "{\"detail\":{\"connector\":\"hook\"}}";       /* neither an event nor a kind */
     CHECK_EQ_I(conn_webhook(&c, noev, strlen(noev), NULL, "fx-1", now, &r, err, sizeof err), -1);
+    /* a sequence step through a webhook connector (the email tool): typed by its channel, its detail kept */
+    const char *step = "{\"kind\":\"sequence_step\",\"entity\":{\"kind\":\"lead\",\"key\":\"a@x\"},"
+                       "\"detail\":{\"sequence\":\"nurture\",\"step\":1,\"of\":3,\"channel\":\"email\",\"connector\":\"hook\",\"template\":\"welcome\"}}";
+    CHECK_EQ_I(conn_webhook(&c, step, strlen(step), NULL, "fx-2", now, &r, err, sizeof err), 0);
+    doc = json_loadb(r.body, r.bodylen, 0, NULL);
+    CHECK(!strcmp(json_string_value(json_object_get(doc, "type")), "sequence.email"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(json_object_get(doc, "data"), "detail"), "template")), "welcome"));
+    json_decref(doc);
+    conn_req_free(&r);
     CHECK_EQ_I(conn_webhook(&c, effect, strlen(effect), NULL, "", now, &r, err, sizeof err), -1);
     c.secret = "whsec_***";
     CHECK_EQ_I(conn_webhook(&c, effect, strlen(effect), NULL, "fx-1", now, &r, err, sizeof err), -1);
