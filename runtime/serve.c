@@ -299,6 +299,7 @@ typedef struct Worker {
     int capture;                    /* 0 while rebuilding: effects were written before */
     const char *cur_event;
     uint32_t ordinal;               /* effects of cur_event so far: part of the idempotency key */
+    sqlite3_stmt *st[3];            /* commit_batch's statements */
     Eff *effs;
     size_t n, cap;
 } Worker;
@@ -388,9 +389,10 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         "VALUES ('" SRV_TENANT "', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "UPDATE events SET status = ?, error = ?, watermark = ?, processed_at = ?, bundle = ? WHERE seq = ?",
     };
-    sqlite3_stmt *st[3] = { NULL, NULL, NULL };
+    sqlite3_stmt **st = w->st;              /* prepared once, kept by the worker */
     int ok = 1;
-    for (int i = 0; i < 3 && ok; i++) ok = sqlite3_prepare_v2(db, sqls[i], -1, &st[i], NULL) == SQLITE_OK;
+    for (int i = 0; i < 3 && ok; i++)
+        if (!st[i]) ok = sqlite3_prepare_v3(db, sqls[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) == SQLITE_OK;
     pthread_mutex_lock(&s->wmu);
     ok = ok && db_exec(db, "BEGIN IMMEDIATE") == 0;
     int64_t now = srv_wall_ms();
@@ -440,7 +442,6 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         db_exec(db, "ROLLBACK");
     }
     pthread_mutex_unlock(&s->wmu);
-    for (int i = 0; i < 3; i++) sqlite3_finalize(st[i]);
     if (ok) {
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < w->n; i++) s->effects[w->effs[i].kind % EFF__COUNT]++;
@@ -702,6 +703,7 @@ static size_t fetch_pending(Srv *s, Pending *p, size_t max)
 }
 
 #define WORK_BATCH 512
+#define COMMIT_EFFECTS 256          /* about 4 ms of writing on this machine */
 
 static void fail_fatal(Srv *s)
 {
@@ -727,6 +729,7 @@ static void *worker(void *arg)
     }
     atomic_store(&s->ready, 1);
     Pending *p = malloc(sizeof(Pending) * WORK_BATCH);
+    size_t carry = 0;                   /* fetched, not yet run: the lowest pending seqs */
     if (!p) { fail_fatal(s); return NULL; }
     for (;;) {
         worker_reload(s, &w);
@@ -736,11 +739,13 @@ static void *worker(void *arg)
         pthread_mutex_lock(&s->mu);
         int64_t target = target_watermark_locked(s, srv_wall_ms());
         pthread_mutex_unlock(&s->mu);
-        size_t np = fetch_pending(s, p, WORK_BATCH);
+        size_t np = carry ? carry : fetch_pending(s, p, WORK_BATCH);
+        carry = 0;
         pthread_mutex_lock(&s->mu);
         int64_t adv = s->watermark;
         pthread_mutex_unlock(&s->mu);
         if (np) {
+            size_t done = np;
             for (size_t i = 0; i < np; i++) {
                 /* timers due before this event fire first, but never past an
                  * event that is accepted and still waiting: posted in time
@@ -768,10 +773,24 @@ static void *worker(void *arg)
                                                                   : r == ENG_NOMEM ? "out of memory" : why);
                     slog("warn", "event failed", "id", SL_STR, p[i].id, "error", SL_STR, p[i].error, NULL);
                 }
+                /* a commit holds the store's one write lock: keep it short,
+                 * so the intake's commits (and their 202s) do not wait long */
+                if (w.n >= COMMIT_EFFECTS && i + 1 < np) { done = i + 1; break; }
             }
-            int rc = commit_batch(s, &w, p, np, adv);
-            for (size_t i = 0; i < np; i++) { free(p[i].id); free(p[i].type); free(p[i].body); }
-            if (rc) { fail_fatal(s); break; }
+            int rc = commit_batch(s, &w, p, done, adv);
+            for (size_t i = 0; i < done; i++) { free(p[i].id); free(p[i].type); free(p[i].body); }
+            if (rc) {
+                for (size_t i = done; i < np; i++) { free(p[i].id); free(p[i].type); free(p[i].body); }
+                fail_fatal(s);
+                break;
+            }
+            /* the rest run next, before anything newer is fetched */
+            for (size_t i = done; i < np; i++) {
+                p[i - done] = p[i];
+                memset(p[i - done].error, 0, sizeof p[0].error);
+                p[i - done].status = 0;
+            }
+            carry = np - done;
             pthread_mutex_lock(&s->mu); s->watermark = adv; pthread_mutex_unlock(&s->mu);
             continue;
         }
@@ -806,6 +825,7 @@ static void *worker(void *arg)
     free(p);
     effs_clear(&w);
     free(w.effs);
+    for (int i = 0; i < 3; i++) sqlite3_finalize(w.st[i]);
     pthread_mutex_lock(&s->mu);
     s->worker_gone = 1;
     if (s->reload_req) {            /* stopped before it could run */
