@@ -47,7 +47,8 @@ typedef struct DlvHooks {
     /* The `connector_result` envelope for a 2xx answer (malloc'd), or NULL. */
     char *(*call_result)(void *ud, const char *line, size_t len, const char *id, int64_t at_ms,
                          const char *resp, size_t rlen);
-    /* An event was added to the events table: wake whoever processes it. */
+    /* A connector's answer was added to the events table (once per answer):
+     * count it, and wake whoever processes it. */
     void (*fed_back)(void *ud);
 } DlvHooks;
 

@@ -883,6 +883,7 @@ static void hk_fed_back(void *ud)
 {
     Srv *s = ud;
     pthread_mutex_lock(&s->mu);
+    s->in_by_type[s->ntypes - 1]++;         /* a connector_result: a built-in envelope */
     pthread_cond_signal(&s->workcond);
     pthread_mutex_unlock(&s->mu);
 }

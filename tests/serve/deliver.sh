@@ -139,6 +139,9 @@ chain)
     [ "$(sqlite3 t.db "SELECT count(*) FROM events WHERE type='connector_result' AND status='processed'")" = 2 ] || fail "results not processed"
     # the deal is found by the offer id a response stored
     expect "$(code GET /v1/entities/deal/of_9)" 200 "the deal by its offer id"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_events_received_total{type="builtin"} 2$' body || fail "metrics: the two answers are not counted as received"
+    grep -q '^dna_events_processed_total{type="builtin"} 2$' body || fail "metrics: the two answers are not counted as processed"
     stop
     ;;
 dlq)
