@@ -393,16 +393,8 @@ static AsgVal assigned(Engine *e, const DnaAssign *a, json_t *resp, char *from, 
     if (j->op != DJ_PATH) { snprintf(from, fl, "an expression"); return AV_UNSUPPORTED; }
     const char *p = S(j->arg);
     snprintf(from, fl, "response%s%s", *p ? "." : "", p);
-    json_t *v = resp;
-    char seg[256];
-    while (v && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        snprintf(seg, sizeof seg, "%.*s", (int)n, p);
-        v = json_is_object(v) ? json_object_get(v, seg) : NULL;
-        p += n + (dot ? 1 : 0);
-    }
-    if (!v || json_is_null(v)) return AV_ABSENT;
+    json_t *v = dna_json_path(resp, p);
+    if (!v) return AV_ABSENT;
     *jv = v;
     return AV_JSON;
 }

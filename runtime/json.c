@@ -75,3 +75,17 @@ json_t *dna_json_parse(const char *buf, size_t len, JsonError *err)
     set_err(err, &je, NULL);
     return NULL;
 }
+
+json_t *dna_json_path(json_t *root, const char *p)
+{
+    json_t *v = root;
+    char seg[256];
+    while (v && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(seg, sizeof seg, "%.*s", (int)n, p);
+        v = json_is_object(v) ? json_object_get(v, seg) : NULL;
+        p += n + (dot ? 1 : 0);
+    }
+    return v && !json_is_null(v) ? v : NULL;
+}

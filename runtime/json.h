@@ -24,4 +24,9 @@ typedef struct JsonError {
 /* Parse a whole buffer.  NULL with `err` filled on any error. */
 json_t *dna_json_parse(const char *buf, size_t len, JsonError *err);
 
+/* The value at a dotted path below root ("user.email"; "" is root), or
+ * NULL when a step is missing, not an object, or the value is null.  A
+ * borrowed reference. */
+json_t *dna_json_path(json_t *root, const char *dotted);
+
 #endif

@@ -3,6 +3,7 @@
  */
 #include "webhook.h"
 #include "clock.h"
+#include "json.h"
 #include "vm.h"
 
 #include <ctype.h>
@@ -223,17 +224,7 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
     const DnaJNode *j = &b->jnodes[(*at)++];
     switch ((DnaJOp)j->op) {
     case DJ_PATH: {
-        const char *p = bundle_str(b, j->arg);
-        json_t *v = m->body;
-        char seg[256];
-        while (v && *p) {
-            const char *dot = strchr(p, '.');
-            size_t n = dot ? (size_t)(dot - p) : strlen(p);
-            snprintf(seg, sizeof seg, "%.*s", (int)n, p);
-            v = json_is_object(v) ? json_object_get(v, seg) : NULL;
-            p += n + (dot ? 1 : 0);
-        }
-        if (v && json_is_null(v)) v = NULL;
+        json_t *v = dna_json_path(m->body, bundle_str(b, j->arg));
         return v ? json_incref(v) : NULL;
     }
     case DJ_CONST: return const_json(b, j->arg);
