@@ -121,14 +121,7 @@ static void write_entity(Engine *e, JsonW *w, Ent *x, int expand)
     jw_key(w, "kind"); jw_str(w, S(en->name));
     jw_key(w, "key"); jw_str(w, eng_key_of(e, x));
     jw_key(w, "identities");
-    jw_obj(w);
-    for (uint32_t i = 0; i < en->nidentity; i++) {
-        DnaValue v = x->slots[en->identity[i]];
-        if (v.kind == DNA_VK_NONE) continue;
-        jw_key(w, S(en->slots[en->identity[i]].name));
-        eng_write_value(e, w, v, en->slots[en->identity[i]].type);
-    }
-    jw_end_obj(w);
+    eng_write_identities(e, w, x);
     jw_key(w, "fields");
     jw_obj(w);
     for (uint32_t s = 0; s < en->nslots && s < x->nslots; s++) {

@@ -138,6 +138,8 @@ void eff_begin(Engine *e, Ent *x, EffKind k, uint32_t rule);
 void eff_trace(Engine *e, Ent *x, uint32_t rule, uint32_t unit);
 void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule);
 void eng_write_value(Engine *e, JsonW *w, DnaValue v, DnaType t);
+/* {"email":"a@x",...}: the identities the entity has (an object). */
+void eng_write_identities(Engine *e, JsonW *w, const Ent *x);
 DnaValue eng_arg(Engine *e, Ent *x, uint32_t argi);         /* an action argument (or its parked value) */
 int  eng_arm(Engine *e, Ent *x, uint32_t ri, uint32_t arm); /* run one arm; 0: an assignment found nobody */
 void eng_after(Engine *e, uint64_t handle);                 /* refresh, derive, state triggers, route */

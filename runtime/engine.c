@@ -1005,6 +1005,19 @@ static void write_points(const DnaBundle *b, JsonW *w, const Ent *x, uint8_t kin
     jw_end_obj(w);
 }
 
+void eng_write_identities(Engine *e, JsonW *w, const Ent *x)
+{
+    const DnaEntity *en = &e->b->entities[x->kind];
+    jw_obj(w);
+    for (uint32_t i = 0; i < en->nidentity; i++) {
+        DnaValue v = x->slots[en->identity[i]];
+        if (v.kind == DNA_VK_NONE) continue;
+        jw_key(w, bundle_str(e->b, en->slots[en->identity[i]].name));
+        eng_write_value(e, w, v, en->slots[en->identity[i]].type);
+    }
+    jw_end_obj(w);
+}
+
 int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
 {
     Ent *x = e->st->ops->get(e->st, h);
@@ -1016,14 +1029,7 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
     jw_key(w, "entity"); jw_str(w, bundle_str(b, en->name));
     jw_key(w, "key"); jw_str(w, eng_key_of(e, x));
     jw_key(w, "identities");
-    jw_obj(w);
-    for (uint32_t i = 0; i < en->nidentity; i++) {
-        DnaValue v = x->slots[en->identity[i]];
-        if (v.kind == DNA_VK_NONE) continue;
-        jw_key(w, bundle_str(b, en->slots[en->identity[i]].name));
-        eng_write_value(e, w, v, en->slots[en->identity[i]].type);
-    }
-    jw_end_obj(w);
+    eng_write_identities(e, w, x);
     jw_key(w, "fields");
     jw_obj(w);
     uint32_t grade = DNA_NIL;
