@@ -342,6 +342,17 @@ static int submit(Srv *s, JsonW *env, const char *eid, JsonW *reply, char **out)
     return code;
 }
 
+/* Open an operator's built-in envelope: id, type, source, occurred_at
+ * (emu held, as action_time needs). */
+static void envelope_head(Srv *s, JsonW *env, const char *eid, const char *type)
+{
+    jw_obj(env);
+    jw_key(env, "id"); jw_str(env, eid);
+    jw_key(env, "type"); jw_str(env, type);
+    jw_key(env, "source"); jw_str(env, "operator");
+    jw_key(env, "occurred_at"); jw_time(env, action_time(s));
+}
+
 static int alert_ack(Srv *s, uint64_t id, const char *body, size_t len, char **out)
 {
     char *by;
@@ -367,11 +378,7 @@ static int alert_ack(Srv *s, uint64_t id, const char *body, size_t len, char **o
         *out = take(&reply, &code);
     } else {
         snprintf(eid, sizeof eid, "ack-%llu-%lld", (unsigned long long)id, (long long)a.due);
-        jw_obj(&env);
-        jw_key(&env, "id"); jw_str(&env, eid);
-        jw_key(&env, "type"); jw_str(&env, "alert_ack");
-        jw_key(&env, "source"); jw_str(&env, "operator");
-        jw_key(&env, "occurred_at"); jw_time(&env, action_time(s));
+        envelope_head(s, &env, eid, "alert_ack");
         jw_key(&env, "subject");
         jw_obj(&env);
         jw_key(&env, "entity"); jw_str(&env, kind);
@@ -444,11 +451,7 @@ static int approval_decide(Srv *s, uint64_t id, int approve, const char *body, s
         *out = take(&reply, &code);
     } else {
         snprintf(eid, sizeof eid, "approval-%llu-%lld", (unsigned long long)id, (long long)a.parked);
-        jw_obj(&env);
-        jw_key(&env, "id"); jw_str(&env, eid);
-        jw_key(&env, "type"); jw_str(&env, "approval");
-        jw_key(&env, "source"); jw_str(&env, "operator");
-        jw_key(&env, "occurred_at"); jw_time(&env, action_time(s));
+        envelope_head(s, &env, eid, "approval");
         jw_key(&env, "data");
         jw_obj(&env);
         jw_key(&env, "id"); jw_int(&env, (int64_t)id);
