@@ -148,13 +148,6 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
     pthread_mutex_unlock(&d->mu);
 }
 
-static DConn *conn_named(Dlv *d, const char *name)
-{
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i].name && !strcmp(d->conns[i].name, name)) return &d->conns[i];
-    return NULL;
-}
-
 Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
 {
     Dlv *d = calloc(1, sizeof *d);
@@ -568,17 +561,24 @@ static void report(Dlv *d, Flight *f)
 /* Rows whose connector the bundle does not declare can never leave. */
 static int bury_orphans(Dlv *d)
 {
+    /* the store picks them out (from the pending index), not a scan here */
+    char *sql = malloc(200 + 2 * d->nconns);
+    if (!sql) return -1;
+    size_t u = (size_t)sprintf(sql, "SELECT seq, connector, attempts FROM outbox WHERE tenant = '" TENANT "' AND status = 'pending' "
+                                    "AND connector NOT IN (");
+    for (size_t i = 0; i < d->nconns; i++) u += (size_t)sprintf(sql + u, "%s?", i ? "," : "");
+    sprintf(sql + u, ") ORDER BY seq LIMIT 256");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(d->cfg.db, "SELECT seq, connector, attempts FROM outbox WHERE tenant = '" TENANT "' AND status = 'pending'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
+    int prc = sqlite3_prepare_v2(d->cfg.db, sql, -1, &st, NULL);
+    free(sql);
+    if (prc != SQLITE_OK) return -1;
+    for (size_t i = 0; i < d->nconns; i++) sqlite3_bind_text(st, (int)i + 1, d->conns[i].name ? d->conns[i].name : "", -1, SQLITE_STATIC);
     int64_t seqs[256];
     int att[256];
     char names[256][64];
     int n = 0;
     while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 1);
-        if (name && conn_named(d, name)) continue;
         seqs[n] = sqlite3_column_int64(st, 0);
         att[n] = sqlite3_column_int(st, 2);
         snprintf(names[n], sizeof names[n], "%s", name ? name : "");
