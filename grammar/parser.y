@@ -16,7 +16,7 @@
 %expect 0
 
 %code requires {
-#include "../compiler/parse.h"
+#include "front/parse.h"
 typedef struct Loc { uint32_t start, end; } Loc;
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
     do {                                                             \

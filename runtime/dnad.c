@@ -7,13 +7,13 @@
  * Exit status: 0 ok, 1 a bad bundle (serve: a fatal store error; dlq: an
  * id that is not a dead letter), 2 usage, I/O, or a store that is not built.
  */
-#include "bundle.h"
-#include "clock.h"
-#include "replay.h"
-#include "serve.h"
-#include "db_sqlite.h"
-#include "deliver.h"
-#include "dlq.h"
+#include "bundle/bundle.h"
+#include "base/clock.h"
+#include "engine/replay.h"
+#include "serve/serve.h"
+#include "store/db_sqlite.h"
+#include "deliver/deliver.h"
+#include "deliver/dlq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

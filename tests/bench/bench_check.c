@@ -10,7 +10,7 @@
  *
  *   build/tests/bench/bench_check [RULES] [REPEATS]
  */
-#include "project.h"
+#include "sema/project.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -27,11 +27,11 @@
  * FILE defaults to bench_replay_events.jsonl in $TMPDIR (or /tmp); it is
  * removed afterwards unless given.
  */
-#include "bundle.h"
-#include "engine.h"
-#include "json.h"
-#include "mem.h"
-#include "state.h"
+#include "bundle/bundle.h"
+#include "engine/engine.h"
+#include "base/json.h"
+#include "base/mem.h"
+#include "engine/state.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -14,7 +14,7 @@
  *   OOM_ONLY=N oom_check FILE.dna     fail allocation N only, in this process
  *                                     (to debug it), and print the diagnostics
  */
-#include "project.h"
+#include "sema/project.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef DNA_TEST_AST_DUMP_H
 #define DNA_TEST_AST_DUMP_H
 
-#include "ast.h"
+#include "front/ast.h"
 #include <stddef.h>
 
 /* Returns a malloc'd string (free with free()). */

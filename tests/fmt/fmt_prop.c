@@ -13,7 +13,7 @@
  * at random places between tokens (deterministic seed).
  * Prints one line per failure and a closing count; exit 1 on any failure.
  */
-#include "fmt.h"
+#include "tools/fmt.h"
 #include "ast_dump.h"
 
 #include <dirent.h>

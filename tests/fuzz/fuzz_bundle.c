@@ -13,8 +13,8 @@
  * and checksum recomputed, so that mutations reach the section parser,
  * the verifier and the VM instead of stopping at the checksum.
  */
-#include "bundle.h"
-#include "vm.h"
+#include "bundle/bundle.h"
+#include "vm/vm.h"
 
 #include <dirent.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
  * with replay_main.c, which runs the corpus and the crashers in every test
  * run.
  */
-#include "project.h"
+#include "sema/project.h"
 
 #include <stdint.h>
 #include <stdio.h>

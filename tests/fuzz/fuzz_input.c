@@ -19,11 +19,11 @@
  * the files and directories named, and `--mutate N SEED` runs N random
  * mutations of every seed in them.
  */
-#include "connector.h"
-#include "engine.h"
-#include "jsonw.h"
-#include "state.h"
-#include "webhook.h"
+#include "deliver/connector.h"
+#include "engine/engine.h"
+#include "base/jsonw.h"
+#include "engine/state.h"
+#include "serve/webhook.h"
 #include "../vm/compile_util.h"
 
 #include <dirent.h>

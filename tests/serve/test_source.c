@@ -4,8 +4,8 @@
  * X-Hub-Signature-256) verify, and each kind of bad signature is refused.
  * Also checks that webhook.c's operator codes mirror compiler/ast.h's Op.
  */
-#include "webhook.h"
-#include "ast.h"
+#include "serve/webhook.h"
+#include "front/ast.h"
 
 #include <stdio.h>
 #include <string.h>

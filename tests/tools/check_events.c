@@ -19,10 +19,10 @@
  *
  * Exit 0 when the expectations given hold, 1 when not, 2 on usage or I/O.
  */
-#include "check.h"
-#include "clock.h"
-#include "json.h"
-#include "project.h"
+#include "sema/check.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "sema/project.h"
 
 #include <stdio.h>
 #include <stdlib.h>

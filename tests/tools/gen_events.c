@@ -48,7 +48,7 @@
  * event is several times slower, and the benchmark file has a million
  * lines.  tests/tools/check_events.c parses every line back with jansson.
  */
-#include "clock.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,9 +7,9 @@
  * of everything fed in giving the same effects.
  */
 #include "../vm/compile_util.h"
-#include "eng_int.h"
-#include "clock.h"
-#include "json.h"
+#include "engine/eng_int.h"
+#include "base/clock.h"
+#include "base/json.h"
 #include "check_macros.h"
 
 #include <stdarg.h>

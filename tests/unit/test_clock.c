@@ -1,7 +1,7 @@
 /*
  * test_clock.c - RFC 3339, civil dates, time zones with DST, windows.
  */
-#include "clock.h"
+#include "base/clock.h"
 #include "check_macros.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_connector.c - the pure parts of delivery (runtime/connector.h) with
+ * test_connector.c - the pure parts of delivery (runtime/deliver/connector.h) with
  * an injected clock: the breaker's states, rate-limit spacing, backoff
  * bounds, Retry-After in both forms, the verdict per status, the Slack
  * body, a signed webhook checked by webhook.c's verifier, REST URLs and
@@ -7,8 +7,8 @@
  * its environment.
  */
 #include "../vm/compile_util.h"
-#include "connector.h"
-#include "webhook.h"
+#include "deliver/connector.h"
+#include "serve/webhook.h"
 #include "check_macros.h"
 
 #include <jansson.h>

@@ -8,10 +8,10 @@
  *
  *   test_deliver STUB_HTTP WORKDIR
  */
-#include "connector.h"
-#include "db_sqlite.h"
-#include "deliver.h"
-#include "dlq.h"
+#include "deliver/connector.h"
+#include "store/db_sqlite.h"
+#include "deliver/deliver.h"
+#include "deliver/dlq.h"
 #include "../vm/compile_util.h"
 
 #include <curl/curl.h>

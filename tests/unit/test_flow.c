@@ -5,8 +5,8 @@
  * sets are compiled from text; effects are collected as JSON lines.
  */
 #include "../vm/compile_util.h"
-#include "eng_int.h"
-#include "clock.h"
+#include "engine/eng_int.h"
+#include "base/clock.h"
 #include "check_macros.h"
 
 #include <stdarg.h>

@@ -3,8 +3,8 @@
  * parses, every n_ file is refused, no file crashes (i_ either way).
  * The suite's directory comes from DNA_JSON_SUITE.
  */
-#include "json.h"
-#include "mem.h"
+#include "base/json.h"
+#include "base/mem.h"
 #include "check_macros.h"
 
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /*
  * test_ledger.c - the ledger's aggregates against an entry-by-entry sum.
  */
-#include "ledger.h"
-#include "mem.h"
+#include "engine/ledger.h"
+#include "base/mem.h"
 #include "check_macros.h"
 
 #include <math.h>

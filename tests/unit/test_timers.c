@@ -1,8 +1,8 @@
 /*
  * test_timers.c - the timer heap against a sorted reference.
  */
-#include "timers.h"
-#include "mem.h"
+#include "engine/timers.h"
+#include "base/mem.h"
 #include "check_macros.h"
 
 #include <stdlib.h>

@@ -5,9 +5,9 @@
 #ifndef DNA_COMPILE_UTIL_H
 #define DNA_COMPILE_UTIL_H
 
-#include "emit.h"
-#include "project.h"
-#include "vm.h"
+#include "emit/emit.h"
+#include "sema/project.h"
+#include "vm/vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>

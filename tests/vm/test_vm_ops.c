@@ -8,7 +8,7 @@
  * The bundle is built by hand here, so the VM is tested apart from the
  * emitter.  At the end every opcode must have been executed at least once.
  */
-#include "vm.h"
+#include "vm/vm.h"
 #include "vmtest.h"
 
 #include <stdint.h>
@@ -487,7 +487,7 @@ int main(void)
     test_trace();
 #endif
     for (int op = 0; op < VM_OP__COUNT; op++)
-        CHECK(tested[op], "opcode %s has no test", vm_op_name((unsigned)op));
+        CHECK(tested[op], "opcode %s has no test", bc_op_name((unsigned)op));
     test_verifier();
     printf("dispatch: %s\n", vm_has_computed_goto ? "computed goto + switch" : "switch only");
     return t_done("test_vm_ops");

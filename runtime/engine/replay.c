@@ -1,0 +1,576 @@
+/*
+ * replay.c - running a bundle over a JSONL file of events (replay.h).
+ */
+#include "engine/replay.h"
+#include "base/clock.h"
+#include "engine/engine.h"
+#include "base/json.h"
+#include "base/jsonw.h"
+#include "base/mem.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_REPORTED 20     /* rejected lines listed in the summary */
+
+typedef struct Rejected { uint64_t line; char why[256]; } Rejected;
+
+typedef struct Run {
+    const DnaBundle *b;
+    Engine *eng;
+    Store *st;
+    FILE *effects;              /* or NULL */
+    uint64_t lines, rejected, duplicates;
+    uint64_t after_until;       /* events later than --until: read, not applied */
+    Rejected rej[MAX_REPORTED];
+    Rejected dup[MAX_REPORTED];
+    int64_t final;
+    /* per entity handle: external actions and whether anything happened */
+    uint32_t *actions;
+    uint64_t nactions;
+    double seconds;
+} Run;
+
+static void sink(void *ud, const EngEffect *ef)
+{
+    Run *r = ud;
+    if (r->effects) {
+        fwrite(ef->line, 1, ef->len, r->effects);
+        fputc('\n', r->effects);
+    }
+    if (ef->entity && (ef->kind >= EFF_ROUTE && ef->kind <= EFF_EMIT)) {
+        if (ef->entity >= r->nactions) {
+            uint64_t nc = r->nactions ? r->nactions : 1024;
+            while (nc <= ef->entity) nc *= 2;
+            uint32_t *na = dna_realloc(r->actions, sizeof(uint32_t) * r->nactions, sizeof(uint32_t) * nc);
+            if (!na) return;
+            memset(na + r->nactions, 0, sizeof(uint32_t) * (nc - r->nactions));
+            r->actions = na;
+            r->nactions = nc;
+        }
+        r->actions[ef->entity]++;
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- parsing on other threads ------------------------------------------------
+ *
+ * A reader thread cuts the file into batches of lines; parser threads turn
+ * each batch into JSON documents; the engine, on the calling thread, takes
+ * the batches in file order.  The engine alone touches state, so the
+ * output does not depend on the number of threads. */
+
+#define BATCH 512
+#define RING 16
+
+typedef struct Batch {
+    uint64_t seq;
+    uint32_t n;
+    uint64_t first_line;
+    char *buf;                  /* the lines, back to back */
+    size_t buflen, bufcap;
+    size_t off[BATCH], len[BATCH];
+    json_t *doc[BATCH];
+    char err[BATCH][96];        /* why a line did not parse */
+    int state;                  /* 0 free, 1 read, 2 parsing, 3 parsed */
+} Batch;
+
+typedef struct Pipe {
+    FILE *in;
+    Batch ring[RING];
+    uint64_t next_read, next_take, lines;
+    int eof, error, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} Pipe;
+
+static void *reader(void *arg)
+{
+    Pipe *p = arg;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = 0;
+    uint64_t lineno = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->ring[p->next_read % RING].state != 0) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) { pthread_mutex_unlock(&p->mu); break; }
+        Batch *b = &p->ring[p->next_read % RING];
+        pthread_mutex_unlock(&p->mu);
+        b->n = 0;
+        b->buflen = 0;
+        b->first_line = lineno + 1;
+        while (b->n < BATCH && (n = getline(&line, &cap, p->in)) > 0) {
+            lineno++;
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+            if (b->buflen + (size_t)n + 1 > b->bufcap) {
+                size_t nc = b->bufcap ? b->bufcap : 65536;
+                while (nc < b->buflen + (size_t)n + 1) nc *= 2;
+                char *nb = realloc(b->buf, nc);
+                if (!nb) { n = -1; p->error = 1; break; }
+                b->buf = nb;
+                b->bufcap = nc;
+            }
+            memcpy(b->buf + b->buflen, line, (size_t)n);
+            b->off[b->n] = b->buflen;
+            b->len[b->n] = (size_t)n;
+            b->buflen += (size_t)n + 1;
+            b->buf[b->buflen - 1] = 0;
+            b->n++;
+        }
+        int last = n <= 0;
+        pthread_mutex_lock(&p->mu);
+        if (ferror(p->in)) p->error = 1;
+        b->seq = p->next_read++;
+        b->state = 1;
+        p->lines = lineno;
+        if (last) p->eof = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (last) break;
+    }
+    free(line);
+    return NULL;
+}
+
+static void parse_batch(Batch *b)
+{
+    for (uint32_t i = 0; i < b->n; i++) {
+        const char *s = b->buf + b->off[i];
+        size_t k = 0;
+        while (k < b->len[i] && (s[k] == ' ' || s[k] == '\t')) k++;
+        b->doc[i] = NULL;
+        b->err[i][0] = 0;
+        if (k == b->len[i]) continue;                   /* blank */
+        JsonError je;
+        b->doc[i] = dna_json_parse(s, b->len[i], &je);
+        if (!b->doc[i]) snprintf(b->err[i], sizeof b->err[i], "malformed JSON at column %d: %.60s", je.column, je.text);
+    }
+}
+
+static void *parser(void *arg)
+{
+    Pipe *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        Batch *b = NULL;
+        for (;;) {
+            for (int i = 0; i < RING && !b; i++)
+                if (p->ring[i].state == 1) b = &p->ring[i];
+            if (b || p->stop) break;
+            int pending = 0;
+            for (int i = 0; i < RING; i++) pending |= p->ring[i].state == 1;
+            if (p->eof && !pending) break;
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (!b) { pthread_mutex_unlock(&p->mu); return NULL; }
+        b->state = 2;
+        pthread_mutex_unlock(&p->mu);
+        parse_batch(b);
+        pthread_mutex_lock(&p->mu);
+        b->state = 3;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *effects)
+{
+    memset(r, 0, sizeof *r);
+    r->b = b;
+    r->effects = effects;
+    r->st = store_mem_new();
+    r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
+    if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
+    Pipe *p = calloc(1, sizeof *p);
+    if (!p) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
+    p->in = strcmp(o->events, "-") ? fopen(o->events, "rb") : stdin;
+    if (!p->in) { fprintf(stderr, "dnad: cannot read '%s': %s\n", o->events, strerror(errno)); free(p); return 2; }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    json_object_seed(0);                        /* before documents are made on other threads */
+    int nthreads = o->threads > 0 ? o->threads : 1;
+    if (nthreads > 16) nthreads = 16;
+    pthread_t rt, pt[16];
+    double t0 = now_s();
+    pthread_create(&rt, NULL, reader, p);
+    for (int i = 0; i < nthreads; i++) pthread_create(&pt[i], NULL, parser, p);
+    char why[256];
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        Batch *bt = &p->ring[p->next_take % RING];
+        while (!(bt->state == 3 && bt->seq == p->next_take) && !(p->eof && p->next_take == p->next_read))
+            pthread_cond_wait(&p->cv, &p->mu);
+        int done = bt->state != 3 || bt->seq != p->next_take;
+        pthread_mutex_unlock(&p->mu);
+        if (done) break;
+        for (uint32_t i = 0; i < bt->n; i++) {
+            uint64_t lineno = bt->first_line + i;
+            r->lines = lineno;
+            EngResult res;
+            if (!bt->doc[i] && !bt->err[i][0]) continue;          /* blank lines are not events */
+            if (bt->doc[i] && o->has_until) {                     /* the state as of --until */
+                json_t *ja = json_object_get(bt->doc[i], "occurred_at");
+                int64_t at;
+                if (json_is_string(ja) && !clk_parse(json_string_value(ja), json_string_length(ja), &at) && at > o->until) {
+                    json_decref(bt->doc[i]);
+                    bt->doc[i] = NULL;
+                    r->after_until++;
+                    continue;
+                }
+            }
+            if (!bt->doc[i]) {
+                snprintf(why, sizeof why, "%s", bt->err[i]);
+                res = ENG_REJECTED;
+            } else {
+                res = eng_event_doc(r->eng, bt->doc[i], why, sizeof why);
+                json_decref(bt->doc[i]);
+                bt->doc[i] = NULL;
+            }
+            if (res == ENG_REJECTED || res == ENG_NOMEM) {
+                if (r->rejected < MAX_REPORTED) {
+                    r->rej[r->rejected].line = lineno;
+                    snprintf(r->rej[r->rejected].why, sizeof r->rej[0].why, "%s", res == ENG_NOMEM ? "out of memory" : why);
+                }
+                r->rejected++;
+            } else if (res == ENG_DUPLICATE) {
+                if (r->duplicates < MAX_REPORTED) {
+                    r->dup[r->duplicates].line = lineno;
+                    snprintf(r->dup[r->duplicates].why, sizeof r->dup[0].why, "duplicate event id: seen before, ignored");
+                }
+                r->duplicates++;
+            }
+        }
+        pthread_mutex_lock(&p->mu);
+        bt->state = 0;
+        p->next_take++;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(rt, NULL);
+    for (int i = 0; i < nthreads; i++) pthread_join(pt[i], NULL);
+    r->lines = p->lines;
+    int err = p->error;
+    for (int i = 0; i < RING; i++) {
+        for (uint32_t k = 0; k < p->ring[i].n; k++) if (p->ring[i].doc[k]) json_decref(p->ring[i].doc[k]);
+        free(p->ring[i].buf);
+    }
+    if (p->in != stdin) fclose(p->in);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+    if (err) { fprintf(stderr, "dnad: error reading '%s'\n", o->events); return 2; }
+    r->final = o->has_until ? o->until : eng_clock(r->eng);
+    eng_advance(r->eng, r->final);
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
+static void run_free(Run *r)
+{
+    eng_free(r->eng);
+    if (r->st) r->st->ops->free(r->st);
+    dna_free(r->actions, sizeof(uint32_t) * r->nactions);
+}
+
+/* ---- state.jsonl, sorted by kind then key ------------------------------------ */
+
+typedef struct Row { const char *kind, *key; uint64_t h; } Row;
+
+static int row_cmp(const void *a, const void *b)
+{
+    const Row *x = a, *y = b;
+    int c = strcmp(x->kind, y->kind);
+    if (c) return c;
+    c = strcmp(x->key, y->key);
+    if (c) return c;
+    return x->h < y->h ? -1 : x->h > y->h;
+}
+
+static Row *sorted_rows(Run *r, uint64_t *nrows)
+{
+    uint64_t n = eng_count(r->eng), k = 0;
+    Row *rows = malloc(sizeof(Row) * (n ? n : 1));
+    if (!rows) return NULL;
+    for (uint64_t h = 1; h <= n; h++) {
+        const char *kind;
+        const char *key = eng_entity_key(r->eng, h, &kind);
+        if (key) rows[k++] = (Row){ kind, key, h };
+    }
+    qsort(rows, k, sizeof(Row), row_cmp);
+    *nrows = k;
+    return rows;
+}
+
+static int write_state(Run *r, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    uint64_t n;
+    Row *rows = sorted_rows(r, &n);
+    JsonW w;
+    jw_init(&w);
+    for (uint64_t i = 0; rows && i < n; i++) {
+        jw_reset(&w);
+        eng_entity_json(r->eng, rows[i].h, r->final, &w);
+        fwrite(w.p, 1, w.n, f);
+        fputc('\n', f);
+    }
+    jw_free(&w);
+    free(rows);
+    return fclose(f) ? 2 : 0;
+}
+
+/* ---- the baseline diff ------------------------------------------------------- */
+
+typedef struct Facts { char grade[16], pipeline[64], owner[128]; uint32_t alerts, actions; } Facts;
+
+static void facts(Run *r, uint64_t h, Facts *f)
+{
+    memset(f, 0, sizeof *f);
+    Ent *x = eng_entity(r->eng, h);
+    if (!x) return;
+    eng_settle(r->eng, x, r->final);
+    const DnaBundle *b = r->b;
+    uint32_t gs = bundle_slot(b, x->kind, "grade"), ps = bundle_slot(b, x->kind, "pipeline"),
+             os = bundle_slot(b, x->kind, "owner");
+    if (gs != DNA_NIL && x->slots[gs].kind == DNA_VK_STR) snprintf(f->grade, sizeof f->grade, "%.*s", (int)x->slots[gs].len, x->slots[gs].u.s);
+    if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) snprintf(f->pipeline, sizeof f->pipeline, "%.*s", (int)x->slots[ps].len, x->slots[ps].u.s);
+    if (os != DNA_NIL && x->slots[os].kind == DNA_VK_STR) snprintf(f->owner, sizeof f->owner, "%.*s", (int)x->slots[os].len, x->slots[os].u.s);
+    f->alerts = x->nsignals;
+    f->actions = h < r->nactions ? r->actions[h] : 0;
+}
+
+static void diff_pair(JsonW *w, const char *name, const char *a, const char *b)
+{
+    jw_key(w, name);
+    jw_arr(w);
+    if (*a) jw_str(w, a); else jw_null(w);
+    if (*b) jw_str(w, b); else jw_null(w);
+    jw_end_arr(w);
+}
+
+static int write_diff(Run *base, Run *cur, const char *path, FILE *out, int markdown)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    uint64_t na, nb;
+    Row *ra = sorted_rows(base, &na), *rb = sorted_rows(cur, &nb);
+    uint64_t i = 0, j = 0, changed = 0, cg = 0, cr = 0, co = 0, cal = 0, cac = 0;
+    JsonW w;
+    jw_init(&w);
+    if (markdown) fprintf(out, "\n| entity | grade | pipeline | owner | alerts | actions |\n|---|---|---|---|---|---|\n");
+    else fprintf(out, "\n%-8s %-32s %-9s %-24s %-28s %-9s %-9s\n", "entity", "key", "grade", "pipeline", "owner", "alerts", "actions");
+    while (ra && rb && (i < na || j < nb)) {
+        int c = i >= na ? 1 : j >= nb ? -1 : strcmp(ra[i].kind, rb[j].kind) ? strcmp(ra[i].kind, rb[j].kind) : strcmp(ra[i].key, rb[j].key);
+        Facts fa, fb;
+        memset(&fa, 0, sizeof fa);
+        memset(&fb, 0, sizeof fb);
+        const char *kind, *key;
+        if (c <= 0) facts(base, ra[i].h, &fa);
+        if (c >= 0) facts(cur, rb[j].h, &fb);
+        kind = c <= 0 ? ra[i].kind : rb[j].kind;
+        key = c <= 0 ? ra[i].key : rb[j].key;
+        if (c <= 0) i++;
+        if (c >= 0) j++;
+        int dg = strcmp(fa.grade, fb.grade) != 0, dr = strcmp(fa.pipeline, fb.pipeline) != 0,
+            dow = strcmp(fa.owner, fb.owner) != 0, dal = fa.alerts != fb.alerts, dac = fa.actions != fb.actions;
+        if (!(dg || dr || dow || dal || dac)) continue;
+        changed++;
+        cg += dg; cr += dr; co += dow; cal += dal; cac += dac;
+        jw_reset(&w);
+        jw_obj(&w);
+        jw_key(&w, "entity"); jw_str(&w, kind);
+        jw_key(&w, "key"); jw_str(&w, key);
+        jw_key(&w, "changes");
+        jw_obj(&w);
+        if (dg) diff_pair(&w, "grade", fa.grade, fb.grade);
+        if (dr) diff_pair(&w, "pipeline", fa.pipeline, fb.pipeline);
+        if (dow) diff_pair(&w, "owner", fa.owner, fb.owner);
+        if (dal) { jw_key(&w, "alerts"); jw_arr(&w); jw_int(&w, fa.alerts); jw_int(&w, fb.alerts); jw_end_arr(&w); }
+        if (dac) { jw_key(&w, "actions"); jw_arr(&w); jw_int(&w, fa.actions); jw_int(&w, fb.actions); jw_end_arr(&w); }
+        jw_end_obj(&w);
+        jw_end_obj(&w);
+        fwrite(w.p, 1, w.n, f);
+        fputc('\n', f);
+        if (changed <= 50) {
+            char g[40], p[140], o2[260], al[40], ac[40];
+            snprintf(g, sizeof g, "%s", dg ? "" : "=");
+            if (dg) snprintf(g, sizeof g, "%s->%s", *fa.grade ? fa.grade : "-", *fb.grade ? fb.grade : "-");
+            snprintf(p, sizeof p, "%s", dr ? "" : "=");
+            if (dr) snprintf(p, sizeof p, "%s->%s", *fa.pipeline ? fa.pipeline : "-", *fb.pipeline ? fb.pipeline : "-");
+            snprintf(o2, sizeof o2, "%s", dow ? "" : "=");
+            if (dow) snprintf(o2, sizeof o2, "%s->%s", *fa.owner ? fa.owner : "-", *fb.owner ? fb.owner : "-");
+            snprintf(al, sizeof al, "%s", dal ? "" : "=");
+            if (dal) snprintf(al, sizeof al, "%u->%u", fa.alerts, fb.alerts);
+            snprintf(ac, sizeof ac, "%s", dac ? "" : "=");
+            if (dac) snprintf(ac, sizeof ac, "%u->%u", fa.actions, fb.actions);
+            if (markdown) fprintf(out, "| %s `%s` | %s | %s | %s | %s | %s |\n", kind, key, g, p, o2, al, ac);
+            else fprintf(out, "%-8s %-32s %-9s %-24s %-28s %-9s %-9s\n", kind, key, g, p, o2, al, ac);
+        }
+    }
+    if (changed > 50) fprintf(out, markdown ? "\n…and %llu more (see diff.jsonl)\n" : "... and %llu more (see diff.jsonl)\n",
+                              (unsigned long long)(changed - 50));
+    fprintf(out, markdown ? "\n**%llu entities differ**: grade %llu, pipeline %llu, owner %llu, alerts %llu, actions %llu\n"
+                          : "%llu entities differ: grade %llu, pipeline %llu, owner %llu, alerts %llu, actions %llu\n",
+            (unsigned long long)changed, (unsigned long long)cg, (unsigned long long)cr, (unsigned long long)co,
+            (unsigned long long)cal, (unsigned long long)cac);
+    jw_free(&w);
+    free(ra);
+    free(rb);
+    return fclose(f) ? 2 : 0;
+}
+
+/* ---- the summary --------------------------------------------------------------- */
+
+typedef struct Tally { char name[64]; uint64_t n; } Tally;
+
+static void tally(Tally *t, int *nt, int max, const char *name, size_t len)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(len < 63 ? len : 63), name);
+    for (int i = 0; i < *nt; i++)
+        if (!strcmp(t[i].name, key)) { t[i].n++; return; }
+    if (*nt < max) { snprintf(t[*nt].name, sizeof t[0].name, "%s", key); t[(*nt)++].n = 1; }
+}
+
+static int tally_cmp(const void *a, const void *b) { return strcmp(((const Tally *)a)->name, ((const Tally *)b)->name); }
+
+/* What a marketing lead asks first: grades, pipelines, alerts. */
+static void business(Run *r, FILE *out, int markdown)
+{
+    Tally grades[32], pipes[32], alerts[16];
+    int ng = 0, np = 0, na = 0;
+    static const char *const prio[] = { "critical", "high", "medium", "low" };
+    static const char *const status[] = { "open", "acknowledged", "overdue" };
+    for (uint64_t h = 1; h <= eng_count(r->eng); h++) {
+        Ent *x = eng_entity(r->eng, h);
+        if (!x || x->merged_into) continue;
+        uint32_t gs = bundle_slot(r->b, x->kind, "grade"), ps = bundle_slot(r->b, x->kind, "pipeline");
+        if (gs != DNA_NIL) {
+            eng_settle(r->eng, x, r->final);
+            DnaValue v = x->slots[gs];
+            if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+        }
+        if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) tally(pipes, &np, 32, x->slots[ps].u.s, x->slots[ps].len);
+        for (uint32_t i = 0; i < x->nsignals; i++) {
+            char k[64];
+            int n = snprintf(k, sizeof k, "%s %s", prio[r->b->signals[x->signals[i].signal].priority % 4],
+                             status[x->signals[i].status % 3]);
+            tally(alerts, &na, 16, k, (size_t)n);
+        }
+    }
+    qsort(grades, (size_t)ng, sizeof(Tally), tally_cmp);
+    qsort(pipes, (size_t)np, sizeof(Tally), tally_cmp);
+    qsort(alerts, (size_t)na, sizeof(Tally), tally_cmp);
+    const char *fmt = markdown ? "| %s | %llu |\n" : "  %-22s %llu\n";
+    if (ng) {
+        fprintf(out, markdown ? "\n| grade | entities |\n|---|---|\n" : "grades:\n");
+        for (int i = 0; i < ng; i++) fprintf(out, fmt, grades[i].name, (unsigned long long)grades[i].n);
+    }
+    if (np) {
+        fprintf(out, markdown ? "\n| pipeline | routed |\n|---|---|\n" : "routed by pipeline:\n");
+        for (int i = 0; i < np; i++) fprintf(out, fmt, pipes[i].name, (unsigned long long)pipes[i].n);
+    }
+    if (na) {
+        fprintf(out, markdown ? "\n| alerts | count |\n|---|---|\n" : "alerts by priority:\n");
+        for (int i = 0; i < na; i++) fprintf(out, fmt, alerts[i].name, (unsigned long long)alerts[i].n);
+    }
+}
+
+static void summary(Run *r, FILE *out, int markdown)
+{
+    const EngStats *s = eng_stats(r->eng);
+    uint64_t nent = 0;
+    for (uint64_t h = 1; h <= eng_count(r->eng); h++) { const char *k; if (eng_entity_key(r->eng, h, &k)) nent++; }
+    double eps = r->seconds > 0 ? (double)s->events / r->seconds : 0;
+    if (markdown) {
+        fprintf(out, "### dna replay\n\n| | |\n|---|---|\n| lines read | %llu |\n| events | %llu |\n| rejected | %llu |\n"
+                     "| duplicates | %llu |\n| late | %llu |\n| entities | %llu |\n",
+                (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
+                (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
+        if (r->after_until) fprintf(out, "| later than --until, not applied | %llu |\n", (unsigned long long)r->after_until);
+        if (r->rejected || r->duplicates) {
+            fprintf(out, "\n| line | why |\n|---|---|\n");
+            for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | rejected: %s |\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
+            for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+        }
+        fprintf(out, "\n| timers fired | %llu |\n|---|---|\n", (unsigned long long)s->timers);
+        fprintf(out, "\n| effect | count |\n|---|---|\n");
+        for (int k = 0; k < EFF__COUNT; k++)
+            if (s->effects[k]) fprintf(out, "| %s | %llu |\n", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
+        business(r, out, 1);
+    } else {
+        fprintf(out, "read %llu lines: %llu events, %llu rejected, %llu duplicates, %llu late; %llu entities\n",
+                (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
+                (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
+        if (r->after_until)
+            fprintf(out, "  %llu events later than --until were not applied\n", (unsigned long long)r->after_until);
+        for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
+            fprintf(out, "  rejected line %llu: %s\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
+        if (r->rejected > MAX_REPORTED)
+            fprintf(out, "  ... and %llu more rejected lines\n", (unsigned long long)(r->rejected - MAX_REPORTED));
+        for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
+            fprintf(out, "  line %llu: %s\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+        if (r->duplicates > MAX_REPORTED)
+            fprintf(out, "  ... and %llu more duplicate lines\n", (unsigned long long)(r->duplicates - MAX_REPORTED));
+        fprintf(out, "effects:");
+        for (int k = 0; k < EFF__COUNT; k++)
+            if (s->effects[k]) fprintf(out, " %s %llu", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
+        fprintf(out, "\n");
+        fprintf(out, "timers fired: %llu\n", (unsigned long long)s->timers);
+        business(r, out, 0);
+        fprintf(out, "time %.3f s, %.0f events/s\n", r->seconds, eps);
+    }
+}
+
+int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *out)
+{
+    if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "dnad: cannot create '%s': %s\n", o->out, strerror(errno));
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/effects.jsonl", o->out);
+    FILE *ef = fopen(path, "wb");
+    if (!ef) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    Run cur;
+    int rc = run_events(&cur, b, o, ef);
+    if (fclose(ef) && !rc) rc = 2;
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/state.jsonl", o->out);
+        rc = write_state(&cur, path);
+    }
+    if (!rc) summary(&cur, out, o->markdown);
+    if (!rc && o->baseline) {
+        Run base;
+        rc = run_events(&base, o->baseline, o, NULL);
+        if (!rc) {
+            snprintf(path, sizeof path, "%s/diff.jsonl", o->out);
+            fprintf(out, o->markdown ? "\n### against the baseline\n" : "\nagainst the baseline:\n");
+            rc = write_diff(&base, &cur, path, out, o->markdown);
+        }
+        run_free(&base);
+    }
+    if (!rc && o->strict && cur.rejected) rc = 1;
+    run_free(&cur);
+    return rc;
+}

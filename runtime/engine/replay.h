@@ -1,0 +1,33 @@
+/*
+ * replay.h - `dnad replay`: a bundle over historical events, effects
+ * captured instead of sent, output in the replay contract
+ * (architecture brief, "Replay output"):
+ *
+ *   DIR/state.jsonl     one line per entity, sorted by kind then key
+ *   DIR/effects.jsonl   one line per effect, in the order produced
+ *   DIR/diff.jsonl      with a baseline: entities whose grade, route,
+ *                       owner, alerts or actions differ
+ *   stdout              a summary (text or markdown)
+ */
+#ifndef DNA_REPLAY_H
+#define DNA_REPLAY_H
+
+#include "bundle/bundle.h"
+#include <stdio.h>
+
+typedef struct ReplayOpts {
+    const char *events;         /* JSONL file, "-" for stdin */
+    const char *out;            /* directory */
+    const DnaBundle *baseline;  /* or NULL */
+    int64_t until;              /* final state time; 0: the last event's */
+    int has_until;
+    int strict;                 /* a rejected line makes the exit status 1 */
+    int markdown;               /* the summary as markdown */
+    int quiet;
+    int threads;                /* parser threads; the engine is one thread whatever this is */
+} ReplayOpts;
+
+/* Returns the exit status: 0 ok, 1 rejected lines under --strict, 2 I/O. */
+int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *summary);
+
+#endif
