@@ -87,7 +87,7 @@ void chk_derive(Program *p, Node *d)
     if (!t || t->kind != N_MEMBER || !t->a || t->a->kind != N_NAME) return;
     Sym *es = sym_get(&p->global[SYM_ENTITY], t->a->name);
     if (!es || !es->entity) return;
-    Field *f = ent_field(es->entity, t->name);
+    Field *f = ty_ent_field(es->entity, t->name);
     if (!f || f->decl != d || f->ty) return;
     f->checking = 1;
     Ctx c;
@@ -365,7 +365,7 @@ static void check_action(Ctx *c, Node *a)
         Type *tt = chk_expr(c, a->a, NULL);
         Type *tb = ty_base(tt);
         if (tb->kind == TY_ENTITY) {
-            Field *st = ent_field(tb->entity, I("stage"));
+            Field *st = ty_ent_field(tb->entity, I("stage"));
             if (!st) {
                 diag_error(p->diags, DIAG_E011, a->a->span, "'%s' has no stage to move", tb->entity->sym->name);
                 chk_expr(c, a->b, NULL);
@@ -774,7 +774,7 @@ static void check_source(Ctx *c, Node *d)
                     for (uint32_t i = 0; i < p->global[SYM_ENTITY].cap && !found; i++) {
                         Sym *es = p->global[SYM_ENTITY].slots[i];
                         if (!es || !es->entity) continue;
-                        Field *f = ent_field(es->entity, t->name);
+                        Field *f = ty_ent_field(es->entity, t->name);
                         found = f && (f->kind == FLD_IDENTITY || (f->decl && f->decl->kind == N_FIELD &&
                                                                    es->decl->list2 != NULL));
                         for (Node *id = es->decl->list2; id && !found; id = id->next) found = id->name == t->name;
@@ -1015,7 +1015,7 @@ static void test_value(Ctx *c, Node *v, Type *want)
 static void check_record_for_entity(Ctx *c, Node *rec, Entity *e)
 {
     for (Node *kv = rec->list; kv; kv = kv->next) {
-        Field *f = ent_field(e, kv->name);
+        Field *f = ty_ent_field(e, kv->name);
         if (!f) {
             Diag *g = diag_error(c->p->diags, DIAG_E011, kv->span, "unknown field '%s' on entity '%s'", kv->name, e->sym->name);
             Suggest sg;

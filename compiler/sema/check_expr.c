@@ -148,7 +148,7 @@ static Type *name_expr(Ctx *c, Node *n, Type *expect)
         for (Node *q = c->params; q; q = q->next) suggest_add(&sg, q->name);
         if (c->ent) suggest_add(&sg, c->ent->sym->name);
         if (suggest_best(&sg)) diag_help(g, "did you mean '%s'?", suggest_best(&sg));
-        else if (c->ent && ent_field(c->ent, n->name))
+        else if (c->ent && ty_ent_field(c->ent, n->name))
             diag_help(g, "fields are reached through the entity: `%s.%s`", c->ent->sym->name, n->name);
         else if (c->event && c->event->sym && c->event->sym->decl) {
             for (Node *f = c->event->sym->decl->list; f; f = f->next)
@@ -179,7 +179,7 @@ static Type *unknown_member(Ctx *c, Node *n, const char *what, const char *owner
 
 static Type *entity_member(Ctx *c, Node *n, Entity *e, int opt)
 {
-    Field *f = ent_field(e, n->name);
+    Field *f = ty_ent_field(e, n->name);
     if (!f) {
         char owner[96];
         snprintf(owner, sizeof owner, "entity '%s'", e->sym->name);

@@ -229,14 +229,14 @@ static void entity_fields(Program *p, Sym *s)
     Entity *e = s->entity;
     Node *d = s->decl;
     for (Node *id = d->list2; id; id = id->next) {
-        if (ent_field(e, id->name)) {
+        if (ty_ent_field(e, id->name)) {
             diag_error(p->diags, DIAG_E022, id->span, "identity '%s' is listed twice", id->name);
             continue;
         }
-        ent_add_field(p, e, id->name, ty_optional(p, p->t_string), id, FLD_IDENTITY);
+        ty_ent_add_field(p, e, id->name, ty_optional(p, p->t_string), id, FLD_IDENTITY);
     }
     for (Node *f = d->list; f; f = f->next) {
-        Field *old = ent_field(e, f->name);
+        Field *old = ty_ent_field(e, f->name);
         Type *t = res_type(p, f->a, f->name);
         if (old && old->kind == FLD_IDENTITY) {
             /* an identity may also be declared with its type */
@@ -256,7 +256,7 @@ static void entity_fields(Program *p, Sym *s)
             diag_help(g, "the engine computes %s.%s; name this field differently", s->name, f->name);
             continue;
         }
-        ent_add_field(p, e, f->name, t, f, FLD_DECLARED);
+        ty_ent_add_field(p, e, f->name, t, f, FLD_DECLARED);
     }
     if (!d->list2) {
         Diag *g = diag_error(p->diags, DIAG_E023, d->span, "entity '%s' has no identity", s->name);
@@ -267,12 +267,12 @@ static void entity_fields(Program *p, Sym *s)
 static void entity_builtins(Program *p, Entity *e)
 {
     static const char *const ts[] = { "created_at", "updated_at", "last_activity_at" };
-    if (!ent_field(e, I("score"))) {
+    if (!ty_ent_field(e, I("score"))) {
         Type *t = ty_new(p, TY_SCORE);
         t->entity = e;
-        ent_add_field(p, e, I("score"), t, NULL, FLD_BUILTIN);
+        ty_ent_add_field(p, e, I("score"), t, NULL, FLD_BUILTIN);
     }
-    if (e->ncategories && !ent_field(e, I("intent"))) {
+    if (e->ncategories && !ty_ent_field(e, I("intent"))) {
         Type *t = ty_new(p, TY_INTENT);
         t->entity = e;
         Type *pe = ty_new(p, TY_ENUM);
@@ -280,20 +280,20 @@ static void entity_builtins(Program *p, Entity *e)
         pe->values = e->categories;
         pe->nvalues = e->ncategories;
         e->intent_primary = ty_optional(p, pe);
-        ent_add_field(p, e, I("intent"), t, NULL, FLD_BUILTIN);
+        ty_ent_add_field(p, e, I("intent"), t, NULL, FLD_BUILTIN);
     }
     for (size_t i = 0; i < sizeof ts / sizeof *ts; i++)
-        if (!ent_field(e, I(ts[i]))) ent_add_field(p, e, I(ts[i]), p->t_timestamp, NULL, FLD_BUILTIN);
-    if (!ent_field(e, I("owner"))) ent_add_field(p, e, I("owner"), ty_optional(p, p->t_string), NULL, FLD_BUILTIN);
-    if (!ent_field(e, I("pipeline"))) ent_add_field(p, e, I("pipeline"), ty_optional(p, p->t_string), NULL, FLD_BUILTIN);
-    if (!ent_field(e, I("first_touch"))) ent_add_field(p, e, I("first_touch"), p->t_touch, NULL, FLD_BUILTIN);
-    if (!ent_field(e, I("last_touch"))) ent_add_field(p, e, I("last_touch"), p->t_touch, NULL, FLD_BUILTIN);
-    Field *st = ent_field(e, I("stage"));
+        if (!ty_ent_field(e, I(ts[i]))) ty_ent_add_field(p, e, I(ts[i]), p->t_timestamp, NULL, FLD_BUILTIN);
+    if (!ty_ent_field(e, I("owner"))) ty_ent_add_field(p, e, I("owner"), ty_optional(p, p->t_string), NULL, FLD_BUILTIN);
+    if (!ty_ent_field(e, I("pipeline"))) ty_ent_add_field(p, e, I("pipeline"), ty_optional(p, p->t_string), NULL, FLD_BUILTIN);
+    if (!ty_ent_field(e, I("first_touch"))) ty_ent_add_field(p, e, I("first_touch"), p->t_touch, NULL, FLD_BUILTIN);
+    if (!ty_ent_field(e, I("last_touch"))) ty_ent_add_field(p, e, I("last_touch"), p->t_touch, NULL, FLD_BUILTIN);
+    Field *st = ty_ent_field(e, I("stage"));
     if (st && ty_base(st->ty)->kind == TY_ENUM) {
-        if (!ent_field(e, I("stage_entered_at")))
-            ent_add_field(p, e, I("stage_entered_at"), p->t_timestamp, NULL, FLD_BUILTIN);
-        if (!ent_field(e, I("probability")))
-            ent_add_field(p, e, I("probability"), p->t_decimal, NULL, FLD_BUILTIN);
+        if (!ty_ent_field(e, I("stage_entered_at")))
+            ty_ent_add_field(p, e, I("stage_entered_at"), p->t_timestamp, NULL, FLD_BUILTIN);
+        if (!ty_ent_field(e, I("probability")))
+            ty_ent_add_field(p, e, I("probability"), p->t_decimal, NULL, FLD_BUILTIN);
     }
 }
 
@@ -404,7 +404,7 @@ void res_program(Program *p, Node **files, uint32_t nfiles)
                 }
                 Entity *e = res_entity(p, t->a->name, t->a->span, "derive");
                 if (!e) continue;
-                Field *old = ent_field(e, t->name);
+                Field *old = ty_ent_field(e, t->name);
                 if (old) {
                     Diag *g = diag_error(p->diags, DIAG_E022, t->span, "'%s.%s' is already %s",
                                          t->a->name, t->name,
@@ -413,7 +413,7 @@ void res_program(Program *p, Node **files, uint32_t nfiles)
                     diag_help(g, "derive a new field name");
                     continue;
                 }
-                Field *f = ent_add_field(p, e, t->name, NULL, d, FLD_DERIVED);
+                Field *f = ty_ent_add_field(p, e, t->name, NULL, d, FLD_DERIVED);
                 (void)f;
                 d->sym = e->sym;
                 if (p->nderives == p->capderives) {

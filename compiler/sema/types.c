@@ -181,14 +181,14 @@ void sym_free(SymTab *t)
 
 /* ---- entity fields ---------------------------------------------------- */
 
-Field *ent_field(Entity *e, const char *name)
+Field *ty_ent_field(Entity *e, const char *name)
 {
     for (int i = 0; i < e->nfields; i++)
         if (e->fields[i].name == name) return &e->fields[i];
     return NULL;
 }
 
-Field *ent_add_field(Program *p, Entity *e, const char *name, Type *ty, Node *decl, FieldKind k)
+Field *ty_ent_add_field(Program *p, Entity *e, const char *name, Type *ty, Node *decl, FieldKind k)
 {
     if (e->nfields == e->capfields) {
         int nc = e->capfields ? e->capfields * 2 : 16;

@@ -130,8 +130,8 @@ Sym  *sym_get(const SymTab *t, const char *name);
 int   sym_put(SymTab *t, Sym *s);       /* 0 on OOM */
 void  sym_free(SymTab *t);
 
-Field *ent_field(Entity *e, const char *name);
-Field *ent_add_field(Program *p, Entity *e, const char *name, Type *ty, Node *decl, FieldKind k);
+Field *ty_ent_field(Entity *e, const char *name);
+Field *ty_ent_add_field(Program *p, Entity *e, const char *name, Type *ty, Node *decl, FieldKind k);
 
 /* resolve.c: collect declarations; check.c: type everything. */
 void res_program(Program *p, Node **files, uint32_t nfiles);

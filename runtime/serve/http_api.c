@@ -102,7 +102,7 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
 {
     char why[256];
     const char *body = r->buf ? r->buf : "";
-    if (src_verify(r->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
+    if (wh_verify(r->b, r->src, body, r->n, conn_header, c, srv_wall_ms(), why, sizeof why)) {
         count(s, &s->unauthorized);
         slog("warn", "source signature refused", "source", SL_STR, bundle_str(r->b, r->src->name), "reason", SL_STR, why, NULL);
         return reply_json(c, 401, srv_err("%s", why));
@@ -115,7 +115,7 @@ static enum MHD_Result source_post(Srv *s, struct MHD_Connection *c, Req *r)
         snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
         return reply_json(c, 400, srv_err("%s", msg));
     }
-    json_t *env = src_map(r->b, r->src, root, conn_header, c, why, sizeof why);
+    json_t *env = wh_map(r->b, r->src, root, conn_header, c, why, sizeof why);
     json_decref(root);
     if (!env) {
         count(s, &s->rejected_422);
@@ -215,7 +215,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     Req *r = *con_cls;
     if (!r && !strncmp(url, "/v1/sources/", 12)) {
         const DnaBundle *b = srv_b(s);
-        const DnaSource *src = src_find(b, url + 12);
+        const DnaSource *src = wh_find(b, url + 12);
         if (!src) return reply_err(c, 404, "no such source");
         if (!post) return reply_err(c, 405, "method not allowed");
         return begin_body(s, c, con_cls, BODY_SOURCE, s->cfg.max_body, b, src);

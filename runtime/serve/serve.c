@@ -1011,7 +1011,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
          "bundle", SL_STR, cfg->bundle_path, "rules", SL_INT, (int64_t)b->nrules, "auth", SL_STR, cfg->no_auth ? "off" : "bearer",
          "lateness_ms", SL_INT, cfg->lateness_ms, "wall_clock", SL_INT, (int64_t)cfg->wall_clock, NULL);
     for (uint32_t i = 0; i < b->nsources; i++) {
-        const char *env = src_secret_env(b, &b->sources[i]);
+        const char *env = wh_secret_env(b, &b->sources[i]);
         if (*env && !getenv(env))
             slog("warn", "a source's secret is not set: its webhooks are refused", "source", SL_STR,
                  bundle_str(b, b->sources[i].name), "env", SL_STR, env, NULL);

@@ -21,7 +21,7 @@ enum { JOP_OR = 1, JOP_AND = 2, JOP_NOT = 3, JOP_EQ = 4, JOP_NE = 5, JOP_LT = 6,
 
 #define WHY(...) do { snprintf(why, wl, __VA_ARGS__); } while (0)
 
-const DnaSource *src_find(const DnaBundle *b, const char *name)
+const DnaSource *wh_find(const DnaBundle *b, const char *name)
 {
     for (uint32_t i = 0; i < b->nsources; i++)
         if (!strcmp(bundle_str(b, b->sources[i].name), name)) return &b->sources[i];
@@ -48,7 +48,7 @@ static const char *opt_str(const DnaBundle *b, const DnaSource *s, const char *k
     return NULL;
 }
 
-const char *src_secret_env(const DnaBundle *b, const DnaSource *s)
+const char *wh_secret_env(const DnaBundle *b, const DnaSource *s)
 {
     const DnaOpt *o = opt_get(b, s, "signature.secret");
     return o && o->env != DNA_NIL ? bundle_str(b, o->env) : "";
@@ -79,7 +79,7 @@ static int hex_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     return (int)(n / 2);
 }
 
-int src_hmac_check(const char *secret, const char *body, size_t len, const char *sig, const char *prefix, int base64,
+int wh_hmac_check(const char *secret, const char *body, size_t len, const char *sig, const char *prefix, int base64,
                    char *why, size_t wl)
 {
     if (!secret || !*secret) { WHY("the source's secret is not configured"); return -1; }
@@ -101,7 +101,7 @@ int src_hmac_check(const char *secret, const char *body, size_t len, const char 
     return 0;
 }
 
-int src_stdwh_check(const char *secret, const char *id, const char *ts, const char *sigs, const char *body, size_t len,
+int wh_stdwh_check(const char *secret, const char *id, const char *ts, const char *sigs, const char *body, size_t len,
                     int64_t now_ms, int64_t tolerance_ms, char *why, size_t wl)
 {
     if (!secret || !*secret) { WHY("the source's secret is not configured"); return -1; }
@@ -156,25 +156,25 @@ int src_stdwh_check(const char *secret, const char *id, const char *ts, const ch
     return -1;
 }
 
-int src_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t len, SrcHeaderFn hdr, void *ud,
+int wh_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t len, WhHeaderFn hdr, void *ud,
                int64_t now_ms, char *why, size_t wl)
 {
     const char *scheme = opt_str(b, s, "signature");
     if (!scheme) return 0;                  /* a source without a signature clause */
-    const char *env = src_secret_env(b, s);
+    const char *env = wh_secret_env(b, s);
     const char *secret = *env ? getenv(env) : NULL;
     if (!strcmp(scheme, "hmac_sha256")) {
         const char *h = opt_str(b, s, "signature.header");
         const char *enc = opt_str(b, s, "signature.encoding");
         if (!h) { WHY("the source names no signature header"); return -1; }
-        return src_hmac_check(secret, body, len, hdr(ud, h), opt_str(b, s, "signature.prefix"), enc && !strcmp(enc, "base64"),
+        return wh_hmac_check(secret, body, len, hdr(ud, h), opt_str(b, s, "signature.prefix"), enc && !strcmp(enc, "base64"),
                               why, wl);
     }
     if (!strcmp(scheme, "standard_webhooks")) {
         int64_t tol = 5 * CLK_MINUTE;
         const DnaOpt *o = opt_get(b, s, "tolerance");
         if (o && o->konst != DNA_NIL && o->konst < b->nconsts) tol = b->consts[o->konst].i;
-        return src_stdwh_check(secret, hdr(ud, "webhook-id"), hdr(ud, "webhook-timestamp"), hdr(ud, "webhook-signature"),
+        return wh_stdwh_check(secret, hdr(ud, "webhook-id"), hdr(ud, "webhook-timestamp"), hdr(ud, "webhook-signature"),
                                body, len, now_ms, tol, why, wl);
     }
     WHY("unknown signature scheme '%s'", scheme);
@@ -186,7 +186,7 @@ int src_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t 
 typedef struct MapCtx {
     const DnaBundle *b;
     json_t *body;
-    SrcHeaderFn hdr;
+    WhHeaderFn hdr;
     void *ud;
     char *why;
     size_t wl;
@@ -332,7 +332,7 @@ static json_t *as_time(json_t *v)
     return json_string(buf);
 }
 
-json_t *src_map(const DnaBundle *b, const DnaSource *s, json_t *body, SrcHeaderFn hdr, void *ud, char *why, size_t wl)
+json_t *wh_map(const DnaBundle *b, const DnaSource *s, json_t *body, WhHeaderFn hdr, void *ud, char *why, size_t wl)
 {
     const char *sname = bundle_str(b, s->name);
     /* an envelope of one of the declared `events` passes through */

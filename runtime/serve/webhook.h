@@ -25,26 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef const char *(*SrcHeaderFn)(void *ud, const char *name);   /* case-insensitive; NULL if absent */
+typedef const char *(*WhHeaderFn)(void *ud, const char *name);   /* case-insensitive; NULL if absent */
 
 /* The source named NAME (its path is /v1/sources/NAME), or NULL. */
-const DnaSource *src_find(const DnaBundle *b, const char *name);
+const DnaSource *wh_find(const DnaBundle *b, const char *name);
 /* The environment variable holding the source's secret ("" if none). */
-const char *src_secret_env(const DnaBundle *b, const DnaSource *s);
+const char *wh_secret_env(const DnaBundle *b, const DnaSource *s);
 
 /* 0: the signature is good.  -1: why[] says what is wrong. */
-int src_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t len, SrcHeaderFn hdr, void *ud,
+int wh_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t len, WhHeaderFn hdr, void *ud,
                int64_t now_ms, char *why, size_t wl);
 
 /* The schemes on their own (known-answer tests). */
-int src_hmac_check(const char *secret, const char *body, size_t len, const char *sig, const char *prefix, int base64,
+int wh_hmac_check(const char *secret, const char *body, size_t len, const char *sig, const char *prefix, int base64,
                    char *why, size_t wl);
-int src_stdwh_check(const char *secret, const char *id, const char *ts, const char *sigs, const char *body, size_t len,
+int wh_stdwh_check(const char *secret, const char *id, const char *ts, const char *sigs, const char *body, size_t len,
                     int64_t now_ms, int64_t tolerance_ms, char *why, size_t wl);
 
 /* Map a body onto an envelope (a new reference), or NULL with why[]: no
  * map accepts it, or an expression failed.  A body that already is an
  * envelope of one of the source's `events` passes through. */
-json_t *src_map(const DnaBundle *b, const DnaSource *s, json_t *body, SrcHeaderFn hdr, void *ud, char *why, size_t wl);
+json_t *wh_map(const DnaBundle *b, const DnaSource *s, json_t *body, WhHeaderFn hdr, void *ud, char *why, size_t wl);
 
 #endif

@@ -4,7 +4,7 @@
  *
  *   first byte % 4 == 0   an event envelope (eng_event, as POST /v1/events)
  *                    1   a source webhook body, mapped by each declared
- *                        source (src_map, as POST /v1/sources/NAME), and
+ *                        source (wh_map, as POST /v1/sources/NAME), and
  *                        the envelope it maps to run
  *                    2   a Retry-After header (conn_judge): a time it
  *                        gives must lie within the next hour
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *body = json_loadb(in, n, JSON_DECODE_ANY, NULL);
         for (uint32_t i = 0; body && i < b.nsources; i++) {
             char why[256];
-            json_t *env = src_map(&b, &b.sources[i], body, no_header, NULL, why, sizeof why);
+            json_t *env = wh_map(&b, &b.sources[i], body, no_header, NULL, why, sizeof why);
             char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
             if (text) run_env(e, text, strlen(text));
             free(text);

@@ -21,45 +21,45 @@ int main(void)
                *sw_sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
     int64_t now = 1614265330LL * 1000, tol = 300 * 1000;
     size_t bl = strlen(sw_body);
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) == 0, "standard webhooks known answer");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, "v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol,
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) == 0, "standard webhooks known answer");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol,
                           why, sizeof why) == 0, "standard webhooks: the second of two signatures");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now + 299 * 1000, tol, why, sizeof why) == 0, "299 s late is fine");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now + 301 * 1000, tol, why, sizeof why) != 0 && strstr(why, "too old"),
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now + 299 * 1000, tol, why, sizeof why) == 0, "299 s late is fine");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now + 301 * 1000, tol, why, sizeof why) != 0 && strstr(why, "too old"),
           "stale time stamp refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now - 301 * 1000, tol, why, sizeof why) != 0 && strstr(why, "future"),
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now - 301 * 1000, tol, why, sizeof why) != 0 && strstr(why, "future"),
           "future time stamp refused");
-    CHECK(src_stdwh_check("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0,
+    CHECK(wh_stdwh_check("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0,
           "wrong secret refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, "{\"test\": 2432232315}", bl, now, tol, why, sizeof why) != 0,
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, "{\"test\": 2432232315}", bl, now, tol, why, sizeof why) != 0,
           "changed body refused");
-    CHECK(src_stdwh_check(sw_secret, "msg_other", sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "changed id refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, NULL, sw_body, bl, now, tol, why, sizeof why) != 0 && strstr(why, "missing"),
+    CHECK(wh_stdwh_check(sw_secret, "msg_other", sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "changed id refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, NULL, sw_body, bl, now, tol, why, sizeof why) != 0 && strstr(why, "missing"),
           "missing signature header refused");
-    CHECK(src_stdwh_check(sw_secret, NULL, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing id header refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, NULL, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing timestamp refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, "16142x", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "bad timestamp refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0
+    CHECK(wh_stdwh_check(sw_secret, NULL, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing id header refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, NULL, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing timestamp refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "16142x", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "bad timestamp refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0
               && strstr(why, "malformed"), "malformed signature list refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0,
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0,
           "another version refused");
-    CHECK(src_stdwh_check(sw_secret, sw_id, sw_ts, "v1,!!!", sw_body, bl, now, tol, why, sizeof why) != 0, "garbage base64 refused");
-    CHECK(src_stdwh_check(NULL, sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "unset secret refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "v1,!!!", sw_body, bl, now, tol, why, sizeof why) != 0, "garbage base64 refused");
+    CHECK(wh_stdwh_check(NULL, sw_id, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "unset secret refused");
 
     const char *gh_secret = "It's a Secret to Everybody", *gh_body = "Hello, World!",
                *gh_sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
     size_t gl = strlen(gh_body);
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, gh_sig, "sha256=", 0, why, sizeof why) == 0, "GitHub known answer");
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17", "sha256=", 0,
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, gh_sig, "sha256=", 0, why, sizeof why) == 0, "GitHub known answer");
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17", "sha256=", 0,
                          why, sizeof why) == 0, "hex in upper case");
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, gh_sig + 7, "sha256=", 0, why, sizeof why) != 0, "missing prefix refused");
-    CHECK(src_hmac_check("another secret", gh_body, gl, gh_sig, "sha256=", 0, why, sizeof why) != 0, "wrong secret refused");
-    CHECK(src_hmac_check(gh_secret, "Hello, World?", gl, gh_sig, "sha256=", 0, why, sizeof why) != 0, "changed body refused");
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, NULL, "sha256=", 0, why, sizeof why) != 0, "missing header refused");
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, "sha256=7571", "sha256=", 0, why, sizeof why) != 0, "short signature refused");
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, "sha256=zz", "sha256=", 0, why, sizeof why) != 0, "not hex refused");
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, gh_sig + 7, "sha256=", 0, why, sizeof why) != 0, "missing prefix refused");
+    CHECK(wh_hmac_check("another secret", gh_body, gl, gh_sig, "sha256=", 0, why, sizeof why) != 0, "wrong secret refused");
+    CHECK(wh_hmac_check(gh_secret, "Hello, World?", gl, gh_sig, "sha256=", 0, why, sizeof why) != 0, "changed body refused");
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, NULL, "sha256=", 0, why, sizeof why) != 0, "missing header refused");
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, "sha256=7571", "sha256=", 0, why, sizeof why) != 0, "short signature refused");
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, "sha256=zz", "sha256=", 0, why, sizeof why) != 0, "not hex refused");
     /* the same MAC in base64 */
-    CHECK(src_hmac_check(gh_secret, gh_body, gl, "dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc=", NULL, 1, why, sizeof why) == 0,
+    CHECK(wh_hmac_check(gh_secret, gh_body, gl, "dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc=", NULL, 1, why, sizeof why) == 0,
           "base64 encoding");
 
     CHECK(OP_OR == 1 && OP_AND == 2 && OP_NOT == 3 && OP_EQ == 4 && OP_NE == 5 && OP_LT == 6 && OP_LE == 7 && OP_GT == 8 &&

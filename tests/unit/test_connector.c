@@ -383,17 +383,17 @@ static void test_webhook(void)
     /* webhook.c's verifier accepts it, within its tolerance */
     char why[256] = "";
     Hdrs h = { &r };
-    CHECK_EQ_I(src_stdwh_check(secret, hdr(&h, "webhook-id"), hdr(&h, "webhook-timestamp"), hdr(&h, "webhook-signature"),
+    CHECK_EQ_I(wh_stdwh_check(secret, hdr(&h, "webhook-id"), hdr(&h, "webhook-timestamp"), hdr(&h, "webhook-signature"),
                                r.body, r.bodylen, now + 1000, 300000, why, sizeof why), 0);
     if (*why) fprintf(stderr, "verify: %s\n", why);
     /* ... and refuses a wrong secret, a changed body, a changed id */
-    CHECK_EQ_I(src_stdwh_check("whsec_b3RoZXIgc2VjcmV0IG9mIHRoaXJ0eS10d28gYnl0ZXMhIQ==", hdr(&h, "webhook-id"),
+    CHECK_EQ_I(wh_stdwh_check("whsec_b3RoZXIgc2VjcmV0IG9mIHRoaXJ0eS10d28gYnl0ZXMhIQ==", hdr(&h, "webhook-id"),
                                hdr(&h, "webhook-timestamp"), sig, r.body, r.bodylen, now, 300000, why, sizeof why), -1);
     CHECK(strstr(why, "wrong signature") != NULL);
     r.body[r.bodylen - 2] ^= 1;
-    CHECK_EQ_I(src_stdwh_check(secret, "fx-77", secs, sig, r.body, r.bodylen, now, 300000, why, sizeof why), -1);
+    CHECK_EQ_I(wh_stdwh_check(secret, "fx-77", secs, sig, r.body, r.bodylen, now, 300000, why, sizeof why), -1);
     r.body[r.bodylen - 2] ^= 1;
-    CHECK_EQ_I(src_stdwh_check(secret, "fx-78", secs, sig, r.body, r.bodylen, now, 300000, why, sizeof why), -1);
+    CHECK_EQ_I(wh_stdwh_check(secret, "fx-78", secs, sig, r.body, r.bodylen, now, 300000, why, sizeof why), -1);
     conn_req_free(&r);
 
     /* conn_sign against a fixed answer (the Standard Webhooks reference vector) */
