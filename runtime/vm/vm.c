@@ -12,6 +12,7 @@
  * so a wrong state cannot make it read wild memory.  It never allocates.
  */
 #include "vm/vm.h"
+#include "vm/vm_ops.h"
 
 #include <assert.h>
 #include <string.h>
@@ -22,10 +23,12 @@
 #define VM_USE_GOTO 1
 #endif
 
+/* The goto build is vm_eval() itself (one call less on every evaluation);
+ * it hands over to the switch build when DnaVm.use_switch is set. */
 #ifdef DNA_VM_SWITCH
 #define VM_RUN vm_run_switch
 #else
-#define VM_RUN vm_run_goto
+#define VM_RUN vm_eval
 const int vm_has_computed_goto = VM_USE_GOTO;
 #endif
 
@@ -39,55 +42,25 @@ const int vm_has_computed_goto = VM_USE_GOTO;
 
 static inline int truthy(const DnaValue *v) { return v->kind != DNA_VK_NONE && v->u.i != 0; }
 
-static inline int64_t div_half_even(__int128 n, __int128 d, int *ovf)
-{
-    __int128 q = n / d, r = n % d;
-    __int128 ar = r < 0 ? -r : r, ad = d < 0 ? -d : d;
-    if (2 * ar > ad || (2 * ar == ad && (q & 1))) q += ((n < 0) != (d < 0)) ? -1 : 1;
-    if (q > INT64_MAX || q < INT64_MIN) { *ovf = 1; return 0; }
-    return (int64_t)q;
-}
-
-static inline int str_cmp(const DnaValue *a, const DnaValue *b)
-{
-    uint32_t n = a->len < b->len ? a->len : b->len;
-    int c = n ? memcmp(a->u.s, b->u.s, n) : 0;
-    if (c) return c;
-    return a->len < b->len ? -1 : a->len > b->len;
-}
-
 static inline int str_eq(const DnaValue *a, const DnaValue *b)
 {
     return a->len == b->len && (!a->len || memcmp(a->u.s, b->u.s, a->len) == 0);
 }
 
-static inline char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
-static inline char upper_ascii(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 32) : c; }
-
-static inline int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-static inline int64_t floor_div(int64_t a, int64_t b) { int64_t q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q; }
-
-/* The domain of an e-mail address or URL (a view into s). */
-static void domain_of(const char *s, uint32_t n, uint32_t *from, uint32_t *to)
+VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, uint32_t unit, const DnaState *st, DnaValue *out)
 {
-    uint32_t at = n, i;
-    for (i = 0; i < n; i++) if (s[i] == '@') at = i;
-    uint32_t start = 0;
-    for (i = 0; i + 2 < n; i++)
-        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') { start = i + 3; break; }
-    if (start == 0 && at < n) { *from = at + 1; *to = n; return; }
-    uint32_t end = start;
-    while (end < n && s[end] != '/' && s[end] != '?' && s[end] != '#') end++;
-    for (i = start; i < end; i++) if (s[i] == '@') start = i + 1;
-    uint32_t colon = end;
-    for (i = start; i < end; i++) if (s[i] == ':') { colon = i; break; }
-    *from = start;
-    *to = colon;
-}
-
-VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState *st, DnaValue *out)
-{
+    if (unit >= b->nunits) {
+        vm->err = VM_ERR_UNIT;
+        vm->err_unit = unit;
+        vm->err_pc = 0;
+        *out = dna_none();
+        return VM_ERR_UNIT;
+    }
+#ifndef DNA_VM_SWITCH
+    if (vm->use_switch) return vm_run_switch(vm, b, unit, st, out);
+#endif
+    vm->err_unit = unit;
+    const DnaUnit *const u = &b->units[unit];
     const uint32_t *const code = b->code;
     const uint32_t *ip = code + u->pc;
     DnaValue *const R = vm->regs;
@@ -225,14 +198,14 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
     VM_CASE(LT_S) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = 0;
-        if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = str_cmp(x, y) < 0; }
+        if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = vm_op_str_cmp(x->u.s, x->len, y->u.s, y->len) < 0; }
         SETI(R[A_], r);
         VM_NEXT;
     }
     VM_CASE(LE_S) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         int r = 0;
-        if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = str_cmp(x, y) <= 0; }
+        if (!ANY_NONE(x, y)) { NEED_STR(x); NEED_STR(y); r = vm_op_str_cmp(x->u.s, x->len, y->u.s, y->len) <= 0; }
         SETI(R[A_], r);
         VM_NEXT;
     }
@@ -241,7 +214,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         int r = 0;
         if (!ANY_NONE(x, y)) {
             NEED_STR(x); NEED_STR(y);
-            r = y->len == 0 || (y->len <= x->len && memmem(x->u.s, x->len, y->u.s, y->len) != NULL);
+            r = vm_op_contains(x->u.s, x->len, y->u.s, y->len);
         }
         SETI(R[A_], r);
         VM_NEXT;
@@ -251,8 +224,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         int r = 0;
         if (!ANY_NONE(l, x)) {
             if (l->kind != DNA_VK_LIST) THROW(VM_ERR_TYPE);
-            for (uint32_t i = 0; i < l->len && !r; i++)
-                r = l->u.items[i].kind != DNA_VK_NONE && l->u.items[i].u.i == x->u.i;
+            r = vm_op_has_i(l->u.items, l->len, x->u.i);
         }
         SETI(R[A_], r);
         VM_NEXT;
@@ -263,8 +235,7 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         if (!ANY_NONE(l, x)) {
             if (l->kind != DNA_VK_LIST) THROW(VM_ERR_TYPE);
             NEED_STR(x);
-            for (uint32_t i = 0; i < l->len && !r; i++)
-                r = l->u.items[i].kind == DNA_VK_STR && str_eq(&l->u.items[i], x);
+            r = vm_op_has_s(l->u.items, l->len, x->u.s, x->len);
         }
         SETI(R[A_], r);
         VM_NEXT;
@@ -292,9 +263,8 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
     VM_CASE(MUL_D) {
         const DnaValue *x = &R[B_], *y = &R[C_];
         if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; }
-        int ovf = 0;
-        int64_t r = div_half_even((__int128)x->u.i * y->u.i, 1000, &ovf);
-        if (ovf) THROW(VM_ERR_OVERFLOW);
+        int64_t r;
+        if (vm_op_mul_d(x->u.i, y->u.i, &r)) THROW(VM_ERR_OVERFLOW);
         SETI(R[A_], r);
         VM_NEXT;
     }
@@ -302,9 +272,8 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         const DnaValue *x = &R[B_], *y = &R[C_];
         if (ANY_NONE(x, y)) { SETNONE(R[A_]); VM_NEXT; }
         if (y->u.i == 0) THROW(VM_ERR_DIV_ZERO);
-        int ovf = 0;
-        int64_t r = div_half_even((__int128)x->u.i * 1000, y->u.i, &ovf);
-        if (ovf) THROW(VM_ERR_OVERFLOW);
+        int64_t r;
+        if (vm_op_div_d(x->u.i, y->u.i, &r)) THROW(VM_ERR_OVERFLOW);
         SETI(R[A_], r);
         VM_NEXT;
     }
@@ -326,93 +295,15 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
     VM_CASE(CALL) {
         const DnaValue *x = &R[C_];
         const DnaValue *y = x + 1;       /* only read by two-argument builtins */
-        DnaValue res = dna_none();
         unsigned id = B_;
         if (id == VM_BI_is_set) { SETI(R[A_], x->kind != DNA_VK_NONE); VM_NEXT; }
         if (id == VM_BI_coalesce) { const DnaValue *c_ = x->kind != DNA_VK_NONE ? x : y; COPYV(R[A_], *c_); VM_NEXT; }
         if (id == VM_BI_now) { SETI(R[A_], st->now_ms); VM_NEXT; }
-        if (x->kind == DNA_VK_NONE || (bc_builtin_nargs(id) == 2 && y->kind == DNA_VK_NONE)) {
-            R[A_] = res;
-            VM_NEXT;
-        }
-        switch ((VmBuiltin)id) {
-        case VM_BI_lower: case VM_BI_upper: {
-            NEED_STR(x);
-            SPACE(x->len);
-            char *d = scratch + used;
-            for (uint32_t i = 0; i < x->len; i++)
-                d[i] = id == VM_BI_lower ? lower_ascii(x->u.s[i]) : upper_ascii(x->u.s[i]);
-            res = dna_str(d, x->len);
-            used += x->len;
-            break;
-        }
-        case VM_BI_trim: {
-            NEED_STR(x);
-            uint32_t s = 0, e = x->len;
-            while (s < e && is_space(x->u.s[s])) s++;
-            while (e > s && is_space(x->u.s[e - 1])) e--;
-            res = dna_str(x->u.s + s, e - s);
-            break;
-        }
-        case VM_BI_len: {
-            NEED_STR(x);
-            int64_t n = 0;
-            for (uint32_t i = 0; i < x->len; i++) n += ((unsigned char)x->u.s[i] & 0xC0) != 0x80;
-            res = dna_int(n);
-            break;
-        }
-        case VM_BI_starts_with:
-            NEED_STR(x); NEED_STR(y);
-            res = dna_int(y->len <= x->len && (!y->len || memcmp(x->u.s, y->u.s, y->len) == 0));
-            break;
-        case VM_BI_ends_with:
-            NEED_STR(x); NEED_STR(y);
-            res = dna_int(y->len <= x->len && (!y->len || memcmp(x->u.s + x->len - y->len, y->u.s, y->len) == 0));
-            break;
-        case VM_BI_domain: {
-            NEED_STR(x);
-            uint32_t from, to;
-            domain_of(x->u.s, x->len, &from, &to);
-            SPACE(to - from);
-            char *d = scratch + used;
-            for (uint32_t i = from; i < to; i++) d[i - from] = lower_ascii(x->u.s[i]);
-            res = dna_str(d, to - from);
-            used += to - from;
-            break;
-        }
-        case VM_BI_age: {
-            int64_t r;
-            if (__builtin_sub_overflow(st->now_ms, x->u.i, &r)) THROW(VM_ERR_OVERFLOW);
-            res = dna_int(r);
-            break;
-        }
-        case VM_BI_hour: case VM_BI_weekday: {
-            int64_t off = 0;
-            if (u->tz != DNA_NIL && st->tz_offset) off = (int64_t)st->tz_offset(st->ud, bundle_str(b, u->tz), x->u.i) * 1000;
-            int64_t local;
-            if (__builtin_add_overflow(x->u.i, off, &local)) THROW(VM_ERR_OVERFLOW);
-            if (id == VM_BI_hour) res = dna_int(floor_div(local, 3600000) - floor_div(local, 86400000) * 24);
-            else {
-                int64_t d = floor_div(local, 86400000);
-                res = dna_int(((d % 7 + 7 + 3) % 7) + 1);      /* 1970-01-01 was a Thursday */
-            }
-            break;
-        }
-        case VM_BI_days: case VM_BI_hours: {
-            int ovf = 0;
-            res = dna_int(div_half_even((__int128)x->u.i * 1000, id == VM_BI_days ? 86400000 : 3600000, &ovf));
-            if (ovf) THROW(VM_ERR_OVERFLOW);
-            break;
-        }
-        case VM_BI_min: res = dna_int(x->u.i < y->u.i ? x->u.i : y->u.i); break;
-        case VM_BI_max: res = dna_int(x->u.i > y->u.i ? x->u.i : y->u.i); break;
-        case VM_BI_abs:
-            if (x->u.i == INT64_MIN) THROW(VM_ERR_OVERFLOW);
-            res = dna_int(x->u.i < 0 ? -x->u.i : x->u.i);
-            break;
-        default:
-            THROW(VM_ERR_TYPE);     /* env(), header(): refused by the verifier */
-        }
+        DnaValue res;
+        vm->scratch_used = used;
+        VmResult e_ = vm_op_call(vm, b, u, st, id, x, y, &res);
+        used = vm->scratch_used;
+        if (e_ != VM_OK) THROW(e_);
         COPYV(R[A_], res);
         VM_NEXT;
     }
@@ -428,36 +319,21 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
         VM_NEXT;
     }
     VM_CASE(SADD) {
-        DnaValue *d = &R[A_];
-        const DnaValue *x = &R[B_];
-        if (d->kind != DNA_VK_STR || d->u.s + d->len != scratch + used) THROW(VM_ERR_TYPE);
-        if (x->kind == DNA_VK_NONE) VM_NEXT;
-        uint32_t n;
-        if (C_ == VM_FMT_STR) {
-            NEED_STR(x);
-            SPACE(x->len);
-            if (x->len) memcpy(scratch + used, x->u.s, x->len);
-            n = x->len;
-        } else {
-            int k = bc_format(scratch + used, sizeof vm->scratch - used, C_, x->u.i);
-            if (k < 0) THROW(VM_ERR_SCRATCH);
-            n = (uint32_t)k;
-        }
-        used += n;
-        d->len += n;
+        vm->scratch_used = used;
+        VmResult e_ = vm_op_sadd(vm, &R[A_], &R[B_], C_);
+        used = vm->scratch_used;
+        if (e_ != VM_OK) THROW(e_);
         VM_NEXT;
     }
     VM_CASE(ENAME) {
-        DnaValue *r = &R[A_];
-        if (r->kind == DNA_VK_NONE) VM_NEXT;
-        const DnaEnum *e = &b->enums[BX_];
-        if (r->u.i < 0 || (uint64_t)r->u.i >= e->nvalues) THROW(VM_ERR_TYPE);
-        const DnaStr *s = &b->strs[e->values[r->u.i]];
-        *r = dna_str(s->s, s->len);
+        VmResult e_ = vm_op_ename(b, BX_, &R[A_]);
+        if (e_ != VM_OK) THROW(e_);
         VM_NEXT;
     }
     VM_CASE(RET) {
         COPYV(*out, R[A_]);
+        /* a none result carries no payload (the register's may be stale) */
+        if (out->kind == DNA_VK_NONE) { out->u.i = 0; out->len = 0; }
         vm->scratch_used = used;
         vm->err = VM_OK;
         return VM_OK;

@@ -77,9 +77,8 @@ typedef struct DnaVm {
 void vm_init(DnaVm *vm);
 /* Evaluate unit `unit`; on VM_OK *out holds the result. */
 VmResult vm_eval(DnaVm *vm, const DnaBundle *b, uint32_t unit, const DnaState *st, DnaValue *out);
-/* The two dispatch builds (vm.c, vm_switch.c). */
-VmResult vm_run_goto(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState *st, DnaValue *out);
-VmResult vm_run_switch(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState *st, DnaValue *out);
+/* The switch-dispatch build (vm_switch.c); vm_eval() is the goto build. */
+VmResult vm_run_switch(DnaVm *vm, const DnaBundle *b, uint32_t unit, const DnaState *st, DnaValue *out);
 /* Whether the goto build really uses computed goto. */
 extern const int vm_has_computed_goto;
 

@@ -1,5 +1,5 @@
 /*
- * vm_api.c - the VM's entry point, its tables of names, value formatting
+ * vm_api.c - the VM's tables of names, value formatting
  * and error messages (the loop itself is vm.c).
  */
 #include "vm/vm.h"
@@ -20,20 +20,6 @@ const char *vm_result_name(VmResult r)
 void vm_init(DnaVm *vm)
 {
     memset(vm, 0, sizeof *vm);
-}
-
-VmResult vm_eval(DnaVm *vm, const DnaBundle *b, uint32_t unit, const DnaState *st, DnaValue *out)
-{
-    if (unit >= b->nunits) {
-        vm->err = VM_ERR_UNIT;
-        vm->err_unit = unit;
-        vm->err_pc = 0;
-        *out = dna_none();
-        return VM_ERR_UNIT;
-    }
-    vm->err_unit = unit;
-    const DnaUnit *u = &b->units[unit];
-    return vm->use_switch ? vm_run_switch(vm, b, u, st, out) : vm_run_goto(vm, b, u, st, out);
 }
 
 void vm_error_text(const DnaVm *vm, const DnaBundle *b, char *buf, size_t len)
