@@ -11,6 +11,7 @@
 #include "dnac/testrun.h"
 #include "bundle/bundle.h"
 #include "bundle/disasm.h"
+#include "jit/jit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "  test    [-v] [--filter TEXT] PATH...          run the test blocks; ends with \"N passed, N failed\"\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
+    "          --ir                                  print the LLVM IR the JIT compiles instead\n"
     "\n"
     "PATH is a .dna file or a directory searched for .dna files.\n"
     "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"
@@ -489,8 +491,10 @@ static int cmd_test(int argc, char **argv, const char *argv0)
 static int cmd_disasm(int argc, char **argv, const char *argv0)
 {
     const char *stdlib = NULL, *path = NULL;
+    int ir = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--stdlib") && i + 1 < argc) stdlib = argv[++i];
+        else if (!strcmp(argv[i], "--ir")) ir = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option '%s'", argv[i]);
         else if (path) return usage_error("%s", "disasm takes one bundle");
         else path = argv[i];
@@ -503,6 +507,16 @@ static int cmd_disasm(int argc, char **argv, const char *argv0)
         fprintf(stderr, "dnac: %s\n", res.msg);
         bundle_free(&b);
         return e == DNA_LOAD_IO ? 2 : 1;
+    }
+    if (ir) {
+        char why[256];
+        size_t n = 0;
+        char *text = jit_ir(&b, &n, why, sizeof why);
+        if (!text) fprintf(stderr, "dnac: no IR: %s\n", why);
+        else fwrite(text, 1, n, stdout);
+        if (text) dna_free(text, n + 1);
+        bundle_free(&b);
+        return !text ? 1 : ferror(stdout) ? 2 : 0;
     }
     LineCache lc = { stdlib ? stdlib : proj_find_stdlib(argv0), NULL, NULL, 0 };
     dis_bundle(&b, stdout, source_line, &lc);

@@ -162,7 +162,7 @@ int eng_call_request(Engine *e, const char *line, size_t len, JsonW *out, char *
         e->evtype = DNA_NIL;
         DnaState st = eng_state(e, x);
         DnaValue v;
-        VmResult r = vm_eval(&e->vm, B, m->path, &st, &v);
+        VmResult r = eng_vm(e, m->path, &st, &v);
         e->now = saved_now;
         e->evtype = saved_type;
         if (r != VM_OK) {

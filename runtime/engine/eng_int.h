@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "base/jsonw.h"
+#include "jit/jit.h"
 #include "vm/vm.h"
 
 #include <jansson.h>
@@ -66,6 +67,7 @@ struct Engine {
     EngSink sink;
     void *ud;
     DnaVm vm;
+    DnaJit *jit;                /* the bundle's compiled units (shared), or NULL */
     Timers timers;
     int64_t clock;              /* latest occurred_at processed */
     int have_clock;
@@ -109,6 +111,8 @@ struct Engine {
 const DnaTrigger *eng_trigger(Engine *e, uint8_t key, uint32_t a);
 uint32_t eng_slot(Engine *e, uint32_t kind, const char *literal);
 DnaState eng_state(Engine *e, Ent *x);
+/* every evaluation of a unit: its compiled function, else the interpreter */
+VmResult eng_vm(Engine *e, uint32_t unit, const DnaState *s, DnaValue *out);
 int      eng_eval(Engine *e, Ent *x, uint32_t unit, DnaValue *out);
 int      eng_truthy(Engine *e, Ent *x, uint32_t unit);      /* DNA_NIL unit: true */
 void     eng_evaluate(Engine *e, Ent *x, int created);       /* the order of one evaluation */

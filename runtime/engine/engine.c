@@ -116,6 +116,7 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
     e->sink = sink;
     e->ud = ud;
     vm_init(&e->vm);
+    e->jit = jit_acquire(b);                /* NULL (out of memory): the interpreter */
     tmr_init(&e->timers);
     jw_init(&e->w);
     jw_init(&e->tw);
@@ -157,6 +158,7 @@ void eng_free(Engine *e)
 {
     if (!e) return;
     const DnaBundle *b = e->b;
+    jit_release(e->jit);
     if (e->ledger_of)
         for (uint32_t k = 0; k < b->nentities; k++)
             dna_free(e->ledger_of[k], sizeof(uint32_t) * (b->entities[k].nslots ? b->entities[k].nslots : 1));
@@ -228,6 +230,13 @@ DnaState eng_state(Engine *e, Ent *x)
     return s;
 }
 
+VmResult eng_vm(Engine *e, uint32_t unit, const DnaState *s, DnaValue *out)
+{
+    return jit_eval(&e->vm, e->jit, e->b, unit, s, out);
+}
+
+void eng_jit_describe(const Engine *e, char *buf, size_t len) { jit_describe(e->jit, buf, len); }
+
 int eng_eval(Engine *e, Ent *x, uint32_t unit, DnaValue *out)
 {
     *out = dna_none();
@@ -235,7 +244,7 @@ int eng_eval(Engine *e, Ent *x, uint32_t unit, DnaValue *out)
     const DnaUnit *u = &e->b->units[unit];
     if (u->event != DNA_NIL && u->event != e->evtype) return 0;   /* reads an event this is not */
     DnaState s = eng_state(e, x);
-    if (vm_eval(&e->vm, e->b, unit, &s, out) != VM_OK) {
+    if (eng_vm(e, unit, &s, out) != VM_OK) {
         char msg[256];
         vm_error_text(&e->vm, e->b, msg, sizeof msg);
         /* an effect line may be half written (an action's argument failed):
@@ -269,7 +278,7 @@ int eng_eval_at(Engine *e, uint64_t h, uint32_t unit, int64_t now, DnaValue *out
     e->now = now;
     if (x) eng_settle(e, x, now);
     DnaState s = eng_state(e, x);
-    VmResult r = vm_eval(&e->vm, e->b, unit, &s, out);
+    VmResult r = eng_vm(e, unit, &s, out);
     e->now = saved;
     if (r == VM_OK) return 0;
     vm_error_text(&e->vm, e->b, msg, ml);

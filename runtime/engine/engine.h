@@ -118,6 +118,9 @@ void     eng_settle(Engine *e, Ent *x, int64_t now);
  * does for its expectations.  0, or -1 with msg[] (a runtime error).  A
  * string result stays valid until the next evaluation. */
 int      eng_eval_at(Engine *e, uint64_t handle, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml);
+/* Whether the bundle's code runs compiled (runtime/jit/jit.h): "on: 199
+ * units compiled in 12.3 ms", "off", "off (auto: ...)", "off (LLVM failed: ...)". */
+void     eng_jit_describe(const Engine *e, char *buf, size_t len);
 /* Write a value of type t as JSON (decimals as fixed point, enums by name). */
 void     eng_value_json(Engine *e, JsonW *w, DnaValue v, DnaType t);
 

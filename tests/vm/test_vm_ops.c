@@ -5,9 +5,14 @@
  * and the error message naming the rule and its source; and the
  * verifier's refusals (backward jumps, registers, constants, slots, ...).
  *
+ * Every unit runs a third time compiled by the JIT (jit/jit.h), which must
+ * give the same result, error code, error pc and scratch use as the
+ * interpreter (without LLVM the compilation must fail and say so).
+ *
  * The bundle is built by hand here, so the VM is tested apart from the
  * emitter.  At the end every opcode must have been executed at least once.
  */
+#include "jit/jit.h"
 #include "vm/vm.h"
 #include "vmtest.h"
 
@@ -137,7 +142,36 @@ static void setup(void)
     S = (DnaState){ ev_vals, 6, lead_vals, 5, 99, 1790838000123, deref, tz_offset, NULL };
 }
 
-static DnaVm vm_goto, vm_switch;
+static DnaVm vm_goto, vm_switch, vm_jit;
+static int njit;
+
+/* the same unit compiled: everything the interpreter left must match */
+static void run_jit(const DnaValue *want, VmResult wr)
+{
+    DnaJit *j = jit_compile(&B, NULL);
+    CHECK(j != NULL, "out of memory");
+    if (!j) return;
+    CHECK(jit_built() ? j->fn != NULL : j->fn == NULL, "jit: %s", j->fn ? "compiled" : j->why);
+    if (j->fn) {
+        DnaValue got;
+        memset(&got, 0x5a, sizeof got);
+        memset(vm_jit.regs, 0x5a, sizeof vm_jit.regs);      /* stale registers must not matter */
+        VmResult r = jit_eval(&vm_jit, j, &B, 0, &S, &got);
+        njit++;
+        CHECK(r == wr, "jit %s, vm %s", vm_result_name(r), vm_result_name(wr));
+        CHECK(vm_jit.err == vm_goto.err && vm_jit.err_pc == vm_goto.err_pc && vm_jit.err_unit == vm_goto.err_unit,
+              "jit error %d at pc %u, vm %d at pc %u", vm_jit.err, vm_jit.err_pc, vm_goto.err, vm_goto.err_pc);
+        CHECK(vm_jit.scratch_used == vm_goto.scratch_used, "jit used %u scratch bytes, vm %u", vm_jit.scratch_used,
+              vm_goto.scratch_used);
+        CHECK(got.kind == want->kind && got.len == want->len && (got.kind == DNA_VK_STR || got.u.i == want->u.i),
+              "jit kind %d %lld len %u, vm kind %d %lld len %u", got.kind, (long long)got.u.i, got.len, want->kind,
+              (long long)want->u.i, want->len);
+        if (got.kind == DNA_VK_STR)
+            CHECK(want->kind == DNA_VK_STR && got.len == want->len && !memcmp(got.u.s, want->u.s, got.len),
+                  "jit and vm strings differ");
+    }
+    jit_free(j);
+}
 
 /* Run `n` words as unit 0 with both dispatchers; they must agree. */
 static DnaValue run_tz(const uint32_t *w, uint32_t n, uint32_t nregs, uint32_t tz, VmResult *res, char *err, size_t errlen)
@@ -163,6 +197,8 @@ static DnaValue run_tz(const uint32_t *w, uint32_t n, uint32_t nregs, uint32_t t
         CHECK(a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0, "goto and switch strings differ");
     else if (a.kind == DNA_VK_INT)
         CHECK(a.u.i == b.u.i, "goto %lld, switch %lld", (long long)a.u.i, (long long)b.u.i);
+    CHECK(vm_goto.err_pc == vm_switch.err_pc, "goto pc %u, switch pc %u", vm_goto.err_pc, vm_switch.err_pc);
+    run_jit(&a, ra);
     *res = ra;
     if (err) vm_error_text(&vm_goto, &B, err, errlen);
     return a;
@@ -476,6 +512,7 @@ int main(void)
     setup();
     vm_init(&vm_goto);
     vm_init(&vm_switch);
+    vm_init(&vm_jit);
     test_loads();
     test_jumps();
     test_logic_and_compare();
@@ -490,5 +527,7 @@ int main(void)
         CHECK(tested[op], "opcode %s has no test", bc_op_name((unsigned)op));
     test_verifier();
     printf("dispatch: %s\n", vm_has_computed_goto ? "computed goto + switch" : "switch only");
+    printf("jit: %d units compiled and compared%s\n", njit, jit_built() ? "" : " (built without LLVM)");
+    if (jit_built()) CHECK(njit > 100, "only %d units ran compiled", njit);
     return t_done("test_vm_ops");
 }
