@@ -9,7 +9,9 @@
  */
 #include "bundle/bundle.h"
 #include "base/clock.h"
+#include "base/slog.h"
 #include "engine/replay.h"
+#include "jit/jit.h"
 #include "serve/serve.h"
 #include "store/db_sqlite.h"
 #include "deliver/deliver.h"
@@ -30,14 +32,14 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown] [--threads N]\n"
+    "         [--strict] [--format text|markdown] [--threads N] [--jit on|off|auto]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl; a summary on stdout\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
-    "        [--no-delivery]\n"
+    "        [--no-delivery] [--jit on|off|auto]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
@@ -61,6 +63,12 @@ static const char usage_text[] =
     "                           deliver again through a connector a 410 disabled\n"
     "\n"
     "Not built yet: PostgreSQL (--db postgres://...).\n"
+    "\n"
+    "--jit (also --jit=MODE; default: DNA_JIT, else auto): on compiles the bundle's\n"
+    "rule code to machine code with LLVM, off interprets it, auto compiles bundles\n"
+    "of at least 2,000 instructions; results are identical either way, and a\n"
+    "bundle LLVM cannot compile runs on the interpreter (logged).  The replay\n"
+    "summary's `jit:` line and serve's start log say which ran.\n"
     "\n"
     "Options:\n"
     "  -h, --help               this text\n"
@@ -106,7 +114,13 @@ static int cmd_replay(int argc, char **argv)
     const char *bundle = NULL, *baseline = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
+        if (!strncmp(a, "--jit", 5) && (a[5] == '=' || !a[5])) {
+            const char *v = a[5] ? a + 6 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v) return usage_error("%s needs a value", "--jit");
+            JitMode m;
+            if (jit_parse_mode(v, &m)) return usage_error("--jit takes on, off or auto, not '%s'", v);
+            jit_set_mode(m);
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
             !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -177,6 +191,10 @@ static char *read_token_file(const char *path)
     return strdup(buf);
 }
 
+/* an LLVM failure: the bundle runs on the interpreter */
+static void jit_stderr(const char *msg) { fprintf(stderr, "dnad: %s\n", msg); }
+static void jit_slog(const char *msg) { slog("warn", "jit failed", "why", SL_STR, msg, NULL); }
+
 static int cmd_serve(int argc, char **argv)
 {
     SrvConfig c;
@@ -198,7 +216,7 @@ static int cmd_serve(int argc, char **argv)
         if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
                     !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
-                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future");
+                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future") || !strcmp(a, "--jit");
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -237,6 +255,10 @@ static int cmd_serve(int argc, char **argv)
             long long n = strtoll(v, &end, 10);
             if (*end || n < 1 || n > 3600000) return usage_error("--retry-base needs milliseconds (1 to 3600000), not '%s'", v);
             c.retry_base_ms = n;
+        } else if (!strcmp(a, "--jit")) {
+            JitMode m;
+            if (jit_parse_mode(v, &m)) return usage_error("--jit takes on, off or auto, not '%s'", v);
+            jit_set_mode(m);
         } else if (!strcmp(a, "--no-delivery") && !eq) c.no_delivery = 1;
         else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
         else if (!strcmp(a, "--no-wall-clock") && !eq) c.wall_clock = 0;
@@ -260,7 +282,14 @@ static int cmd_serve(int argc, char **argv)
     }
     c.token = token;
     c.bundle_path = bundle;
+    /* compile first (the engines share it) and say in the start log whether it ran */
+    jit_set_log(jit_slog);
+    DnaJit *jit = jit_acquire(&b);
+    char jd[300];
+    jit_describe(jit, jd, sizeof jd);
+    slog("info", "jit", "jit", SL_STR, jd, NULL);
     rc = srv_run(&b, &c);
+    jit_release(jit);
     bundle_free(&b);
     free(token);
     return rc;
@@ -393,6 +422,7 @@ int main(int argc, char **argv)
             return 0;
         }
     if (!strcmp(cmd, "--version")) { printf("dnad %s (bundle format %d)\n", DNA_VERSION, DNA_BUNDLE_VERSION); return 0; }
+    jit_set_log(jit_stderr);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);

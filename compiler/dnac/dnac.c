@@ -526,8 +526,12 @@ static int cmd_disasm(int argc, char **argv, const char *argv0)
     return ferror(stdout) ? 2 : 0;
 }
 
+/* dnac test under DNA_JIT: an LLVM failure leaves the bundle on the interpreter */
+static void jit_stderr(const char *msg) { fprintf(stderr, "dnac: %s\n", msg); }
+
 int main(int argc, char **argv)
 {
+    jit_set_log(jit_stderr);
     if (argc < 2) { fputs(usage_text, stderr); return 2; }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { fputs(usage_text, stdout); return 0; }

@@ -539,6 +539,9 @@ static void summary(Run *r, FILE *out, int markdown)
         fprintf(out, "timers fired: %llu\n", (unsigned long long)s->timers);
         business(r, out, 0);
         fprintf(out, "time %.3f s, %.0f events/s\n", r->seconds, eps);
+        char jd[300];
+        eng_jit_describe(r->eng, jd, sizeof jd);
+        fprintf(out, "jit: %s\n", jd);
     }
 }
 

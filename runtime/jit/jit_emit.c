@@ -609,6 +609,42 @@ static int emit_unit(Em *e, uint32_t unit, LLVMBasicBlockRef *blocks)
     return 0;
 }
 
+/* A unit whose code cannot throw and does not call a builtin through the
+ * helper gives the same machine code as any unit with the same words and
+ * registers (nothing of its pc or index is in it): such units share one
+ * function (rule points `add 5` are many and alike). */
+static int shareable(const DnaBundle *b, const DnaUnit *u)
+{
+    for (uint32_t i = 0; i < u->len; i++) {
+        uint32_t w = b->code[u->pc + i];
+        switch (DNA_INS_OP(w)) {
+        case VM_OP_LOADK: case VM_OP_LOADI: case VM_OP_LOADNONE: case VM_OP_MOVE: case VM_OP_LDSELF:
+        case VM_OP_JMP: case VM_OP_JF: case VM_OP_JT: case VM_OP_NOT: case VM_OP_BOOL: case VM_OP_ISNONE:
+        case VM_OP_ISSET: case VM_OP_EQ_I: case VM_OP_NE_I: case VM_OP_LT_I: case VM_OP_LE_I: case VM_OP_RET:
+            break;
+        case VM_OP_CALL:
+            if (DNA_INS_B(w) == VM_BI_is_set || DNA_INS_B(w) == VM_BI_coalesce || DNA_INS_B(w) == VM_BI_now) break;
+            return 0;
+        default:
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* an earlier unit that unit i can share its function with, or DNA_NIL */
+static uint32_t twin(const DnaBundle *b, uint32_t i, const uint8_t *share)
+{
+    const DnaUnit *u = &b->units[i];
+    for (uint32_t k = 0; k < i; k++) {
+        const DnaUnit *v = &b->units[k];
+        if (share[k] && v->len == u->len && v->nregs == u->nregs &&
+            !memcmp(&b->code[v->pc], &b->code[u->pc], sizeof(uint32_t) * u->len))
+            return k;
+    }
+    return DNA_NIL;
+}
+
 static void declare_helpers(Em *e)
 {
     LLVMTypeRef tp = e->tp, t32 = e->t32, t64 = e->t64;
@@ -654,7 +690,9 @@ LLVMModuleRef jit_emit(LLVMContextRef cx, const DnaBundle *b, char *why, size_t 
     for (uint32_t i = 0; i < b->nunits; i++) if (b->units[i].len > maxlen) maxlen = b->units[i].len;
     LLVMBasicBlockRef *blocks = zalloc(sizeof *blocks * ((size_t)maxlen + 1));
     LLVMValueRef *fns = zalloc(sizeof *fns * ((size_t)b->nunits + 1));
-    if (!e || !blocks || !fns) {
+    uint8_t *share = zalloc((size_t)b->nunits + 1);
+    if (!e || !blocks || !fns || !share) {
+        zfree(share, (size_t)b->nunits + 1);
         snprintf(why, wl, "out of memory");
         zfree(e, sizeof *e);
         zfree(blocks, sizeof *blocks * ((size_t)maxlen + 1));
@@ -674,10 +712,17 @@ LLVMModuleRef jit_emit(LLVMContextRef cx, const DnaBundle *b, char *why, size_t 
     e->tfn = LLVMFunctionType(e->t32, params, 4, 0);
     declare_helpers(e);
     int bad = 0;
+    LLVMValueRef *fn_of = zalloc(sizeof *fn_of * ((size_t)b->nunits + 1));
+    if (!fn_of) { snprintf(why, wl, "out of memory"); bad = 1; }
     for (uint32_t i = 0; i < b->nunits && !bad; i++) {
-        if (emit_unit(e, i, blocks) != 0) { snprintf(why, wl, "unit %u cannot be compiled", i); bad = 1; }
-        fns[i] = LLVMConstBitCast(e->fn, e->tp);
+        share[i] = (uint8_t)shareable(b, &b->units[i]);
+        uint32_t k = share[i] ? twin(b, i, share) : DNA_NIL;
+        if (k != DNA_NIL) fn_of[i] = fn_of[k];
+        else if (emit_unit(e, i, blocks) != 0) { snprintf(why, wl, "unit %u cannot be compiled", i); bad = 1; }
+        else fn_of[i] = e->fn;
+        if (!bad) fns[i] = LLVMConstBitCast(fn_of[i], e->tp);
     }
+    zfree(fn_of, sizeof *fn_of * ((size_t)b->nunits + 1));
     if (!bad) {
         LLVMTypeRef tt = LLVMArrayType(e->tp, b->nunits);
         LLVMValueRef table = LLVMAddGlobal(e->m, tt, JIT_TABLE);
@@ -690,5 +735,6 @@ LLVMModuleRef jit_emit(LLVMContextRef cx, const DnaBundle *b, char *why, size_t 
     zfree(e, sizeof *e);
     zfree(blocks, sizeof *blocks * ((size_t)maxlen + 1));
     zfree(fns, sizeof *fns * ((size_t)b->nunits + 1));
+    zfree(share, (size_t)b->nunits + 1);
     return m;
 }

@@ -30,14 +30,13 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 const int jit_backend_llvm = 1;
 
-#define JIT_PASSES "function(sroa,early-cse,instcombine,simplifycfg)"
+#define JIT_PASSES "function(mem2reg,instcombine,simplifycfg)"
 #define JIT_CODEGEN LLVMCodeGenLevelLess
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -76,8 +75,7 @@ static LLVMTargetMachineRef target_machine(const char *want, char *why, size_t w
         snprintf(why, wl, "LLVM failed: no target for %s: %s", tr, err ? err : "?");
     } else {
         char *cpu = want ? NULL : LLVMGetHostCPUName(), *feat = want ? NULL : LLVMGetHostCPUFeatures();
-        const char *cg = getenv("XCG");
-        tm = LLVMCreateTargetMachine(t, tr, cpu ? cpu : "", feat ? feat : "", cg ? (LLVMCodeGenOptLevel)atoi(cg) : JIT_CODEGEN, LLVMRelocDefault,
+        tm = LLVMCreateTargetMachine(t, tr, cpu ? cpu : "", feat ? feat : "", JIT_CODEGEN, LLVMRelocDefault,
                                      LLVMCodeModelJITDefault);
         if (!tm) snprintf(why, wl, "LLVM failed: no target machine for %s", tr);
         if (cpu) LLVMDisposeMessage(cpu);
@@ -91,9 +89,7 @@ static LLVMTargetMachineRef target_machine(const char *want, char *why, size_t w
 /* emit, verify and optimise b's module for tm */
 static LLVMModuleRef build_module(LLVMContextRef cx, const DnaBundle *b, LLVMTargetMachineRef tm, char *why, size_t wl)
 {
-    double t0 = now_ms();
     LLVMModuleRef m = jit_emit(cx, b, why, wl);
-    if (getenv("XT")) fprintf(stderr, "emit %.1f\n", now_ms() - t0);
     if (!m) return NULL;
     char *triple = LLVMGetTargetMachineTriple(tm);
     LLVMSetTarget(m, triple);
@@ -109,12 +105,9 @@ static LLVMModuleRef build_module(LLVMContextRef cx, const DnaBundle *b, LLVMTar
         return NULL;
     }
     LLVMDisposeMessage(msg);
-    if (getenv("XT")) fprintf(stderr, "verify %.1f\n", now_ms() - t0);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    const char *ps = getenv("XPASSES");
-    LLVMErrorRef err = LLVMRunPasses(m, ps ? ps : JIT_PASSES, tm, po);
+    LLVMErrorRef err = LLVMRunPasses(m, JIT_PASSES, tm, po);
     LLVMDisposePassBuilderOptions(po);
-    if (getenv("XT")) fprintf(stderr, "passes %.1f\n", now_ms() - t0);
     if (err) {
         llvm_failed(err, "optimising", why, wl);
         LLVMDisposeModule(m);
@@ -138,6 +131,12 @@ static LLVMErrorRef define_helpers(LLVMOrcLLJITRef J)
     return err;
 }
 
+static void drop_error(void *ctx, LLVMErrorRef err)
+{
+    (void)ctx;
+    LLVMConsumeError(err);
+}
+
 /* the LLJIT of tm (which it takes), with the helpers defined */
 static LLVMOrcLLJITRef make_jit(LLVMTargetMachineRef tm, char *why, size_t wl)
 {
@@ -146,8 +145,11 @@ static LLVMOrcLLJITRef make_jit(LLVMTargetMachineRef tm, char *why, size_t wl)
     LLVMOrcLLJITRef J = NULL;
     LLVMErrorRef err = LLVMOrcCreateLLJIT(&J, jb);
     if (err) { llvm_failed(err, "creating the JIT", why, wl); return NULL; }
+    /* the lookup's error says it all: the session's own report is dropped
+     * (its default prints to stderr) */
+    LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(J), drop_error, NULL);
     if ((err = define_helpers(J))) {
-        llvm_failed(err, "defining the VM's helpers", why, wl);
+        llvm_failed(err, "defining the VM's helpers", why, wl);     /* before the JIT goes */
         LLVMOrcDisposeLLJIT(J);
         return NULL;
     }
@@ -169,17 +171,18 @@ int jit_backend_compile(DnaJit *j, const DnaBundle *b, const JitOpts *o)
     LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, tsc);
     LLVMOrcDisposeThreadSafeContext(tsc);
     LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(J, LLVMOrcLLJITGetMainJITDylib(J), tsm);
-    if (err) {
+    if (err) {          /* (the message before the JIT: it names the JIT's symbols) */
+        llvm_failed(err, "adding the module", j->why, sizeof j->why);
         LLVMOrcDisposeThreadSafeModule(tsm);
         LLVMOrcDisposeLLJIT(J);
-        return llvm_failed(err, "adding the module", j->why, sizeof j->why);
+        return -1;
     }
     LLVMOrcExecutorAddress table = 0;
     if ((err = LLVMOrcLLJITLookup(J, &table, JIT_TABLE))) {         /* compiles the module */
+        llvm_failed(err, "compiling", j->why, sizeof j->why);
         LLVMOrcDisposeLLJIT(J);
-        return llvm_failed(err, "compiling", j->why, sizeof j->why);
+        return -1;
     }
-    if (getenv("XT")) fprintf(stderr, "lookup done %.1f\n", now_ms() - t0);
     JitFn *fn = dna_malloc(sizeof *fn * (b->nunits ? b->nunits : 1));
     if (!fn) { LLVMOrcDisposeLLJIT(J); snprintf(j->why, sizeof j->why, "out of memory"); return -1; }
     memcpy(fn, (const void *)(uintptr_t)table, sizeof *fn * b->nunits);

@@ -30,7 +30,7 @@ else
     echo "events: generated, $(wc -l <"$work/events.jsonl") lines"
 fi
 
-strip() { grep -v '^time [0-9.]* s, [0-9]* events/s$' "$1"; }
+strip() { grep -v -e '^time [0-9.]* s, [0-9]* events/s$' -e '^jit: ' "$1"; }
 
 (cd "$work" && "$dnad" replay rules.dnab events.jsonl --out run1) >"$work/sum1" 2>"$work/err1" || fail "run 1: exit $?"
 (cd / && "$dnad" replay "$work/rules.dnab" "$work/events.jsonl" --out "$work/run2") >"$work/sum2" 2>"$work/err2" || fail "run 2: exit $?"

@@ -12,7 +12,8 @@
 #   baseline.dna       optional: compiled and passed as --baseline
 #   expected/          state.jsonl, effects.jsonl, summary.txt and, with a
 #                      baseline, diff.jsonl
-# summary.txt is stdout without the "time ... events/s" line, then stderr,
+# summary.txt is stdout without the "time ... events/s" and "jit: ..." lines
+# (they depend on the machine and on DNA_JIT), then stderr,
 # then "exit N".  Every expected file was checked by hand against the
 # language brief (see the case's NOTES, if any, and tests/replay/README.md):
 # do not regenerate blindly.
@@ -43,7 +44,7 @@ extra=""
 "$dnad" replay "$work/b.dnab" events.jsonl --out "$work/out" "$@" $extra >"$work/stdout" 2>"$work/stderr"
 rc=$?
 {
-    grep -v '^time [0-9.]* s, [0-9]* events/s$' "$work/stdout"
+    grep -v -e '^time [0-9.]* s, [0-9]* events/s$' -e '^jit: ' "$work/stdout"
     sed "s|$work|WORK|g" "$work/stderr"
     echo "exit $rc"
 } >"$work/out/summary.txt" 2>/dev/null || { echo "FAIL: no output directory"; cat "$work/stderr"; exit 1; }
