@@ -24,6 +24,7 @@
  *    order (priority, higher first, then source order).
  */
 #include "emit/emit_int.h"
+#include "bundle/ops.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -780,6 +781,25 @@ static void opt(EmitCtx *e, const char *key, const char *word, Node *value)
     o->konst = k;
 }
 
+uint32_t emit_op_code(Op op)
+{
+    switch (op) {
+    case OP_OR: return DOP_OR;
+    case OP_AND: return DOP_AND;
+    case OP_EQ: return DOP_EQ;
+    case OP_NE: return DOP_NE;
+    case OP_LT: return DOP_LT;
+    case OP_LE: return DOP_LE;
+    case OP_GT: return DOP_GT;
+    case OP_GE: return DOP_GE;
+    case OP_CONTAINS: return DOP_CONTAINS;
+    case OP_NONE: case OP_NOT: case OP_IN: case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+    case OP_NEG:
+        return DNA_NIL;
+    }
+    return DNA_NIL;
+}
+
 static uint32_t jexpr(EmitCtx *e, Node *n)
 {
     if (!n) return DNA_NIL;
@@ -814,10 +834,15 @@ static uint32_t jexpr(EmitCtx *e, Node *n)
         return at;
     }
     if (n->kind == N_BINARY) {
+        uint32_t code = emit_op_code((Op)n->op);
+        if (code == DNA_NIL) {
+            ex_error(e, n->span, "the operator '%s' cannot be stored in a source map", ast_op_text((Op)n->op));
+            return DNA_NIL;
+        }
         DnaJNode *j = EX_NEW(e, jnodes);
         j->op = DJ_BINARY;
         j->n = 2;
-        j->arg = n->op;
+        j->arg = code;
         jexpr(e, n->a);
         jexpr(e, n->b);
         return at;

@@ -199,7 +199,7 @@ typedef enum DnaJOp {
     DJ_CONST,               /* arg: constant */
     DJ_HEADER,              /* arg: string header name */
     DJ_CALL,                /* arg: builtin id, n children */
-    DJ_BINARY,              /* arg: compiler Op (ast.h), 2 children */
+    DJ_BINARY,              /* arg: operator code (DnaOp, bundle/ops.h), 2 children */
     DJ_NOT,                 /* 1 child */
     DJ__COUNT
 } DnaJOp;
