@@ -17,9 +17,9 @@
  *    ("lead.grade", in dependency order).  Each expression of a rule is a
  *    code unit (emit_expr.c); actions are records whose arguments are
  *    units or constants.
- *  - configuration as data: sources (map expressions over the body as
- *    prefix-ordered nodes), connectors (environment variable NAMES only),
- *    teams, sequences, signals.
+ *  - configuration as data: signals here; sources (map expressions over
+ *    the body as prefix-ordered nodes), connectors (environment variable
+ *    NAMES only), teams and sequences in emit_config.c.
  *  - the trigger index: event type, watched field, timers -> rules in run
  *    order (priority, higher first, then source order).
  */
