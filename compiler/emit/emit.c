@@ -31,6 +31,12 @@
 
 /* ---- growth, strings, constants -------------------------------------------- */
 
+/* Out of memory: one error, however many allocations fail after it. */
+void ex_oom(EmitCtx *e)
+{
+    if (!e->errors++) diag_error(&e->pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory");
+}
+
 void *ex_push(EmitCtx *e, void **arr, uint32_t *n, uint32_t *cap, size_t esz)
 {
     static uint64_t sink[16];
@@ -38,7 +44,7 @@ void *ex_push(EmitCtx *e, void **arr, uint32_t *n, uint32_t *cap, size_t esz)
         uint32_t nc = *cap ? *cap * 2 : 16;
         void *na = arena_alloc(&e->arena, esz * nc);
         if (!na) {
-            if (!e->errors++) diag_error(&e->pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory");
+            ex_oom(e);
             memset(sink, 0, sizeof sink);
             return sink;
         }
@@ -887,6 +893,7 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
         for (uint32_t i = 1; i < pr->src.n; i++)
             total += 8 + strlen(stored_path(e, pr->src.files[i], buf, sizeof buf)) + pr->src.files[i]->len;
         uint8_t *h = dna_malloc(total ? total : 1);
+        if (!h) ex_oom(e);
         size_t at = 0;
         for (uint32_t i = 1; i < pr->src.n; i++) {
             SrcFile *f = pr->src.files[i];
@@ -957,6 +964,7 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
     trigger_index(e);
     if (tests) test_units(e, tests);
 
+    if (e->arena.failed) ex_oom(e);         /* a table the emitter could not make is missing */
     uint32_t errors = (uint32_t)e->errors;
     if (!errors) {
         if (bundle_write(&e->b, out) != 0) {

@@ -61,6 +61,7 @@ DnaType  ex_type(EmitCtx *e, Type *t);
 uint32_t ex_slot(EmitCtx *e, uint32_t entity, const char *name);
 uint32_t ex_event_slot(EmitCtx *e, uint32_t event, const char *name);
 void     ex_error(EmitCtx *e, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void     ex_oom(EmitCtx *e);            /* E001 "out of memory", once */
 /* A constant expression as a constant index (DNA_NIL: not constant); as an
  * int (dflt: not constant). */
 uint32_t ex_fold_const(EmitCtx *e, Node *n);

@@ -269,6 +269,8 @@ void bundle_free(DnaBundle *b)
     memset(b, 0, sizeof *b);
 }
 
+static DnaLoadError read_bundle(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res);
+
 DnaLoadError bundle_read(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res)
 {
     DnaLoadResult dummy;
@@ -276,6 +278,13 @@ DnaLoadError bundle_read(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadR
     memset(res, 0, sizeof *res);
     memset(b, 0, sizeof *b);
     arena_init(&b->arena);
+    DnaLoadError e = read_bundle(data, len, b, res);
+    if (e != DNA_LOAD_OK) bundle_free(b);       /* nothing half-read stays behind */
+    return e;
+}
+
+static DnaLoadError read_bundle(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res)
+{
     size_t m = len < 8 ? len : 8;
     if (memcmp(data, DNA_BUNDLE_MAGIC, m) != 0 || len == 0)
         return fail(res, len ? DNA_LOAD_MAGIC : DNA_LOAD_TRUNCATED,
