@@ -3,6 +3,8 @@
  */
 #include "base/mem.h"
 
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,10 @@ MemStats *dna_mem_stats(void) { return &g_stats; }
 
 void *dna_realloc(void *p, size_t osize, size_t nsize)
 {
+    /* the caller's sizes are the hook's only record: a block that is not
+     * there has no size, and a live block is part of bytes_live */
+    assert(p || osize == 0);
+    assert(__atomic_load_n(&g_stats.bytes_live, __ATOMIC_RELAXED) >= osize);
     /* the counters are shared by the daemon's threads: relaxed atomics */
     if (nsize == 0) {
         g_alloc(g_ud, p, osize, 0);
@@ -103,6 +109,7 @@ void *arena_alloc(Arena *a, size_t n)
         a->end = c->data + sz;
     }
     void *p = a->cur;
+    assert(((uintptr_t)p & 7) == 0 && a->cur + n <= a->end);      /* 8-aligned, inside its chunk */
     a->cur += n;
     a->total += n;
     memset(p, 0, n);

@@ -11,6 +11,7 @@
 #include "bundle/bundle.h"
 #include "bundle/bundle_fields.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ typedef struct Cur {
 
 static int need(Cur *c, size_t n)
 {
+    assert(c->p <= c->end);                     /* nothing is read past the checks */
     if (c->bad || (size_t)(c->end - c->p) < n) { c->bad = 1; return 0; }
     return 1;
 }
