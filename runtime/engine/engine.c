@@ -122,7 +122,8 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
     e->sink = sink;
     e->ud = ud;
     vm_init(&e->vm);
-    e->jit = jit_acquire(b);                /* NULL (out of memory): the interpreter */
+    e->jit = jit_acquire(b);
+    if (!e->jit) { dna_free(e, sizeof *e); return NULL; }      /* out of memory */
     tmr_init(&e->timers);
     jw_init(&e->w);
     jw_init(&e->tw);

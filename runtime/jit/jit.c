@@ -137,6 +137,7 @@ static DnaJit *make(const DnaBundle *b, JitMode m)
     }
     DnaJit *j = jit_compile(b, NULL);
     if (!j) return NULL;
+    if (!j->fn && !strcmp(j->why, "out of memory")) { jit_free(j); return NULL; }   /* the caller reports it */
     j->mode = m;
     static int told_unbuilt;            /* "built without LLVM" is said once */
     if (!j->fn && logger && (m == JIT_ON || jit_backend_llvm) && !(!jit_backend_llvm && told_unbuilt++)) {
@@ -191,7 +192,16 @@ void jit_release(DnaJit *j)
     if (!j) return;
     DnaJit *gone = NULL;
     pthread_mutex_lock(&mu);
-    if (--j->refs == 0) {
+    if (--j->refs == 0 && !j->fn) {            /* nothing compiled: nothing worth keeping */
+        for (Shared **p = &shared; *p; p = &(*p)->next)
+            if ((*p)->j == j) {
+                Shared *s = *p;
+                *p = s->next;
+                dna_free(s, sizeof *s);
+                break;
+            }
+        gone = j;
+    } else if (j->refs == 0) {
         Shared *me = NULL, **oldest = NULL;
         unsigned nidle = 0;
         for (Shared **p = &shared; *p; p = &(*p)->next) {
@@ -211,6 +221,26 @@ void jit_release(DnaJit *j)
     }
     pthread_mutex_unlock(&mu);
     jit_free(gone);
+}
+
+void jit_flush(void)
+{
+    pthread_mutex_lock(&mu);
+    Shared *keep = NULL, *idle = NULL;
+    while (shared) {
+        Shared *s = shared;
+        shared = s->next;
+        if (s->j->refs) { s->next = keep; keep = s; }
+        else { s->next = idle; idle = s; }
+    }
+    shared = keep;
+    pthread_mutex_unlock(&mu);
+    while (idle) {
+        Shared *s = idle;
+        idle = s->next;
+        jit_free(s->j);
+        dna_free(s, sizeof *s);
+    }
 }
 
 void jit_describe(const DnaJit *j, char *buf, size_t len)

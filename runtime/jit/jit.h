@@ -66,7 +66,8 @@ typedef struct JitOpts {
 } JitOpts;
 
 /* Compile every unit of b (verified).  Always returns a DnaJit (NULL only
- * when out of memory): with fn set, or fn NULL and why[] saying why. */
+ * when out of memory): with fn set, or fn NULL and why[] saying why
+ * ("out of memory" when one of our allocations was refused). */
 DnaJit *jit_compile(const DnaBundle *b, const JitOpts *o);
 void    jit_free(DnaJit *j);
 
@@ -78,6 +79,8 @@ void    jit_free(DnaJit *j);
  * unless out of memory; fn NULL when the mode, the size or LLVM said no. */
 DnaJit *jit_acquire(const DnaBundle *b);
 void    jit_release(DnaJit *j);
+/* Free the kept JITs no engine uses (memory accounting in tests). */
+void    jit_flush(void);
 
 /* One line for logs and the replay summary: "on: 199 units compiled in
  * 12.3 ms", "off", "off (auto: 872 instructions, below 2000)", "off (LLVM
