@@ -5,10 +5,12 @@
  * text (conditions, decimal points, ints, strings, templates, match, user
  * fns, builtins, optionals, enums), compile them with the real compiler,
  * then evaluate each against random states twice: through the VM (both
- * dispatch builds) and through an independent tree-walking evaluator over
- * the checked AST written here.  Results and error kinds must agree.
+ * dispatch builds and the JIT, jit/jit.h) and through an independent
+ * tree-walking evaluator over the checked AST written here.  Results and
+ * error kinds must agree, and the JIT's error pc must be the VM's.
  */
 #include "compile_util.h"
+#include "jit/jit.h"
 #include "vmtest.h"
 
 #include <inttypes.h>
@@ -575,23 +577,34 @@ static void random_state(const DnaBundle *b, uint32_t evk_, uint32_t leadk, DnaV
 
 static long ncases, nerrors_agreed;
 
+static const DnaJit *jit;          /* the seed's bundle compiled, or NULL without LLVM */
+static long njit;
+
 static void compare_unit(DnaVm *vm, const DnaBundle *b, uint32_t unit, Node *expr, Type *want, const DnaState *st,
                          Eval *E, const char *src, const char *what)
 {
-    DnaValue out[2];
-    VmResult res[2];
-    for (int k = 0; k < 2; k++) {
-        vm->use_switch = k;
-        res[k] = vm_eval(vm, b, unit, st, &out[k]);
+    DnaValue out[3];
+    VmResult res[3];
+    uint32_t pc[3];
+    int nk = jit && jit->fn ? 3 : 2;
+    for (int k = 0; k < nk; k++) {
+        vm->use_switch = k == 1;
+        res[k] = k == 2 ? jit_eval(vm, jit, b, unit, st, &out[k]) : vm_eval(vm, b, unit, st, &out[k]);
+        pc[k] = vm->err_pc;
+    }
+    if (nk == 3) {
+        njit++;
+        CHECK(res[2] == res[0] && (res[0] == VM_OK || pc[2] == pc[0]), "%s: jit %s at pc %u, vm %s at pc %u", what,
+              vm_result_name(res[2]), pc[2], vm_result_name(res[0]), pc[0]);
     }
     E->err = E_OK;
     E->nenv = 0;
     TV r = expr ? widen(E, ev_(E, expr), expr->ty, want ? kind_of(want) : kind_of(expr->ty)) : tv_none();
     VmResult expect = E->err == E_OVERFLOW ? VM_ERR_OVERFLOW : E->err == E_DIVZERO ? VM_ERR_DIV_ZERO : VM_OK;
     ncases++;
-    int ok = res[0] == expect && res[1] == expect;
+    int ok = res[0] == expect && res[1] == expect && (nk == 2 || res[2] == expect);
     if (ok && expect == VM_OK) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < nk; k++) {
             if (r.none) ok &= out[k].kind == DNA_VK_NONE;
             else if (r.is_str) ok &= out[k].kind == DNA_VK_STR && out[k].len == r.len && !memcmp(out[k].u.s, r.s, r.len);
             else ok &= out[k].kind == DNA_VK_INT && out[k].u.i == r.i;
@@ -654,6 +667,10 @@ static void run_seed(uint64_t seed, int states)
     E->lead = lead;
     DnaVm *vm = malloc(sizeof *vm);
     vm_init(vm);
+    DnaJit *j = jit_compile(&b, NULL);
+    CHECK(j && (jit_built() ? j->fn != NULL : j->fn == NULL), "seed %llu: jit: %s", (unsigned long long)seed,
+          j ? j->why : "out of memory");
+    jit = j;
     DnaState st = { ev, b.events[evk_].nslots, lead, b.entities[leadk].nslots, 1, 0, NULL, NULL, NULL };
     for (int k = 0; k < states; k++) {
         random_state(&b, evk_, leadk, ev, lead);
@@ -681,6 +698,8 @@ static void run_seed(uint64_t seed, int states)
         }
         (void)ri; (void)wi;
     }
+    jit = NULL;
+    jit_free(j);
     free(vm);
     free(E);
     bundle_free(&b);
@@ -693,6 +712,8 @@ int main(int argc, char **argv)
     int seeds = argc > 1 ? atoi(argv[1]) : 20;
     int states = argc > 2 ? atoi(argv[2]) : 12;
     for (int seed = 1; seed <= seeds; seed++) run_seed((uint64_t)seed, states);
-    printf("differential: %ld evaluations compared (%ld agreed on an error), both dispatchers\n", ncases, nerrors_agreed);
+    printf("differential: %ld evaluations compared (%ld agreed on an error), both dispatchers, %ld through the JIT%s\n",
+           ncases, nerrors_agreed, njit, jit_built() ? "" : " (built without LLVM)");
+    if (jit_built()) CHECK(njit == ncases, "only %ld of %ld evaluations ran compiled", njit, ncases);
     return t_done("test_vm_diff");
 }
