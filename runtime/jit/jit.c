@@ -223,6 +223,17 @@ void jit_release(DnaJit *j)
     jit_free(gone);
 }
 
+size_t jit_kept_bytes(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mu);
+    for (Shared *s = shared; s; s = s->next)
+        if (!s->j->refs)
+            n += sizeof *s + sizeof *s->j + (s->j->fn ? sizeof *s->j->fn * (s->j->nunits ? s->j->nunits : 1) : 0);
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 void jit_flush(void)
 {
     pthread_mutex_lock(&mu);

@@ -79,8 +79,10 @@ void    jit_free(DnaJit *j);
  * unless out of memory; fn NULL when the mode, the size or LLVM said no. */
 DnaJit *jit_acquire(const DnaBundle *b);
 void    jit_release(DnaJit *j);
-/* Free the kept JITs no engine uses (memory accounting in tests). */
+/* Free the kept JITs no engine uses; the bytes they hold of dna_malloc's
+ * (memory accounting in tests). */
 void    jit_flush(void);
+size_t  jit_kept_bytes(void);
 
 /* One line for logs and the replay summary: "on: 199 units compiled in
  * 12.3 ms", "off", "off (auto: 872 instructions, below 2000)", "off (LLVM
