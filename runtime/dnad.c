@@ -30,10 +30,13 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown] [--threads N]\n"
+    "         [--strict] [--format text|markdown] [--threads N] [--limit N]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
-    "                           baseline DIR/diff.jsonl; a summary on stdout\n"
+    "                           baseline DIR/diff.jsonl (per entity: what changed,\n"
+    "                           the actions added and removed) and the review first\n"
+    "                           (headline, --limit rows, default 50); a summary on\n"
+    "                           stdout\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
@@ -107,7 +110,7 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--limit")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
@@ -117,6 +120,11 @@ static int cmd_replay(int argc, char **argv)
                 long t = strtol(v, &end, 10);
                 if (*end || t < 1 || t > 16) return usage_error("--threads takes 1 to 16, not '%s'", v);
                 o.threads = (int)t;
+            } else if (!strcmp(a, "--limit")) {
+                char *end;
+                long long n = strtoll(v, &end, 10);
+                if (*end || n < 1) return usage_error("--limit takes a number of rows, not '%s'", v);
+                o.limit = (uint64_t)n;
             }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;

@@ -161,6 +161,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     memset(r, 0, sizeof *r);
     r->b = b;
     r->effects = effects;
+    r->collect = o->baseline != NULL;
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
     if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
@@ -427,17 +428,19 @@ int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *out)
         snprintf(path, sizeof path, "%s/state.jsonl", o->out);
         rc = write_state(&cur, path);
     }
-    if (!rc) summary(&cur, out, o->markdown);
-    if (!rc && o->baseline) {
+    if (!rc && o->baseline) {                   /* the review first, then the candidate's summary */
         Run base;
         rc = run_events(&base, o->baseline, o, NULL);
         if (!rc) {
             snprintf(path, sizeof path, "%s/diff.jsonl", o->out);
-            fprintf(out, o->markdown ? "\n### against the baseline\n" : "\nagainst the baseline:\n");
-            rc = rep_diff_write(&base, &cur, path, out, o->markdown);
+            if (!o->markdown) fprintf(out, "against the baseline: ");
+            rc = rep_diff_write(&base, &cur, path, out, o->markdown, o->limit ? o->limit : 50);
+            fprintf(out, o->markdown ? "\n<details><summary>the candidate's replay</summary>\n\n" : "\nthe candidate's replay:\n");
         }
         run_free(&base);
     }
+    if (!rc) summary(&cur, out, o->markdown);
+    if (!rc && o->baseline && o->markdown) fprintf(out, "\n</details>\n");
     if (!rc && o->strict && cur.rejected) rc = 1;
     run_free(&cur);
     return rc;

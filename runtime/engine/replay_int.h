@@ -26,10 +26,10 @@ typedef struct Run {
     Rejected rej[MAX_REPORTED];
     Rejected dup[MAX_REPORTED];
     int64_t final;
-    /* per entity handle: external actions and whether anything happened */
-    uint32_t *actions;
-    uint64_t nactions;
     double seconds;
+    int collect;                /* keep every external action (a baseline diff follows) */
+    struct RepAction **acts;    /* replay_diff.c's: the external actions, per entity */
+    uint64_t nacts, capacts;
 } Run;
 
 typedef struct Row { const char *kind, *key; uint64_t h; } Row;
@@ -43,7 +43,8 @@ void rep_diff_note(Run *r, const EngEffect *ef);
 /* Frees what rep_diff_note kept. */
 void rep_diff_free(Run *r);
 
-/* diff.jsonl at path and the table on out; returns 0 or 2 (I/O). */
-int rep_diff_write(Run *base, Run *cur, const char *path, FILE *out, int markdown);
+/* diff.jsonl at path and the review on out (headline, the first `limit`
+ * rows, actions, totals, score deltas); returns 0 or 2 (I/O). */
+int rep_diff_write(Run *base, Run *cur, const char *path, FILE *out, int markdown, uint64_t limit);
 
 #endif
