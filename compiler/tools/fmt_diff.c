@@ -106,8 +106,8 @@ static Edit *script(const Lines *a, const Lines *b, size_t head, size_t tail, si
         size_t i = 0, j = 0;
         while (i < na || j < nb) {
             if (i < na && j < nb && same(a, head + i, b, head + j)) { e[k++] = (Edit){ ' ', head + i, head + j }; i++; j++; }
-            else if (j < nb && (i == na || t[i * (nb + 1) + j + 1] >= t[(i + 1) * (nb + 1) + j])) { e[k++] = (Edit){ '+', head + i, head + j }; j++; }
-            else { e[k++] = (Edit){ '-', head + i, head + j }; i++; }
+            else if (i < na && (j == nb || t[(i + 1) * (nb + 1) + j] >= t[i * (nb + 1) + j + 1])) { e[k++] = (Edit){ '-', head + i, head + j }; i++; }
+            else { e[k++] = (Edit){ '+', head + i, head + j }; j++; }
         }
         dna_free(t, sizeof(uint16_t) * cells);
     } else {
