@@ -156,6 +156,37 @@ static void *parser(void *arg)
     }
 }
 
+/* The progress line on a terminal: lines, events/s and, for a file, the share read and the time left. */
+static void progress(Run *r, uint64_t bytes, double t0, uint64_t size, double *next)
+{
+    double now = now_s();
+    if (now < *next) return;
+    *next = now + 0.5;
+    double eps = now > t0 ? (double)eng_stats(r->eng)->events / (now - t0) : 0;
+    fprintf(stderr, "\r\033[Kreplay: %llu lines, %.0f events/s", (unsigned long long)r->lines, eps);
+    if (size && bytes && bytes <= size) {
+        double left = (now - t0) * (double)(size - bytes) / (double)bytes;
+        fprintf(stderr, ", %.0f%%, ETA %.0f s", 100.0 * (double)bytes / (double)size, left);
+    }
+    fflush(stderr);
+}
+
+/* An event the engine counted late: its line, its time and the clock it came behind. */
+static void note_late(Run *r, uint64_t lineno, const char *at, int64_t clock)
+{
+    if (r->nlate < MAX_REPORTED) {
+        JsonW w;
+        jw_init(&w);
+        jw_time(&w, clock);
+        r->late[r->nlate].line = lineno;
+        snprintf(r->late[r->nlate].why, sizeof r->late[0].why,
+                 "late: occurred_at %s is before %.*s, the latest event so far; applied in file order", at,
+                 w.n > 2 ? (int)w.n - 2 : 0, w.n > 2 ? w.p + 1 : "");
+        jw_free(&w);
+    }
+    r->nlate++;
+}
+
 static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *effects)
 {
     memset(r, 0, sizeof *r);
@@ -175,7 +206,11 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     int nthreads = o->threads > 0 ? o->threads : 1;
     if (nthreads > 16) nthreads = 16;
     pthread_t rt, pt[16];
-    double t0 = now_s();
+    double t0 = now_s(), next = t0;          /* the first batch shows the line at once */
+    struct stat fst;
+    uint64_t size = p->in != stdin && fstat(fileno(p->in), &fst) == 0 && S_ISREG(fst.st_mode) ? (uint64_t)fst.st_size : 0;
+    int show = !o->quiet && isatty(2);
+    uint64_t done_bytes = 0;
     pthread_create(&rt, NULL, reader, p);
     for (int i = 0; i < nthreads; i++) pthread_create(&pt[i], NULL, parser, p);
     char why[256];
@@ -206,7 +241,13 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
                 snprintf(why, sizeof why, "%s", bt->err[i]);
                 res = ENG_REJECTED;
             } else {
+                uint64_t late0 = eng_stats(r->eng)->late;
+                int64_t clock0 = eng_clock(r->eng);
+                json_t *ja = json_object_get(bt->doc[i], "occurred_at");
+                char at[48];
+                snprintf(at, sizeof at, "%s", json_is_string(ja) ? json_string_value(ja) : "?");
                 res = eng_event_doc(r->eng, bt->doc[i], why, sizeof why);
+                if (eng_stats(r->eng)->late > late0) note_late(r, lineno, at, clock0);
                 json_decref(bt->doc[i]);
                 bt->doc[i] = NULL;
             }
@@ -224,12 +265,15 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
                 r->duplicates++;
             }
         }
+        done_bytes += bt->buflen;                       /* each line and its newline (a NUL here) */
+        if (show) progress(r, done_bytes, t0, size, &next);
         pthread_mutex_lock(&p->mu);
         bt->state = 0;
         p->next_take++;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
+    if (show) { fputs("\r\033[K", stderr); fflush(stderr); }
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);
@@ -375,12 +419,14 @@ static void summary(Run *r, FILE *out, int markdown)
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
                 (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
         if (r->after_until) fprintf(out, "| later than --until, not applied | %llu |\n", (unsigned long long)r->after_until);
-        if (r->rejected || r->duplicates) {
+        if (r->rejected || r->duplicates || r->nlate) {
             fprintf(out, "\n| line | why |\n|---|---|\n");
             for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
                 fprintf(out, "| line %llu | rejected: %s |\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
             for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
                 fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+            for (uint64_t i = 0; i < r->nlate && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->late[i].line, r->late[i].why);
         }
         fprintf(out, "\n| timers fired | %llu |\n|---|---|\n", (unsigned long long)s->timers);
         fprintf(out, "\n| effect | count |\n|---|---|\n");
@@ -401,6 +447,10 @@ static void summary(Run *r, FILE *out, int markdown)
             fprintf(out, "  line %llu: %s\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
         if (r->duplicates > MAX_REPORTED)
             fprintf(out, "  ... and %llu more duplicate lines\n", (unsigned long long)(r->duplicates - MAX_REPORTED));
+        for (uint64_t i = 0; i < r->nlate && i < MAX_REPORTED; i++)
+            fprintf(out, "  line %llu: %s\n", (unsigned long long)r->late[i].line, r->late[i].why);
+        if (r->nlate > MAX_REPORTED)
+            fprintf(out, "  ... and %llu more late lines\n", (unsigned long long)(r->nlate - MAX_REPORTED));
         fprintf(out, "effects:");
         for (int k = 0; k < EFF__COUNT; k++)
             if (s->effects[k]) fprintf(out, " %s %llu", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);

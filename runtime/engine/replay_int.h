@@ -25,6 +25,8 @@ typedef struct Run {
     uint64_t after_until;       /* events later than --until: read, not applied */
     Rejected rej[MAX_REPORTED];
     Rejected dup[MAX_REPORTED];
+    Rejected late[MAX_REPORTED];    /* the first late lines, with their times */
+    uint64_t nlate;
     int64_t final;
     double seconds;
     int collect;                /* keep every external action (a baseline diff follows) */
