@@ -55,8 +55,11 @@ static void operand(Program *p, const Node *n, Type *t, char *out, size_t cap)
 {
     SrcFile *f = p->src ? src_get(p->src, n->span.file) : NULL;
     uint32_t len = n->span.end - n->span.start;
+    const char *tn = ty_name(t), *par = strstr(tn, " (");
+    size_t tl = strlen(tn);
+    if (par && tl && tn[tl - 1] == ')') { tn = par + 2; tl = strlen(tn) - 1; }    /* "score (decimal)": decimal */
     if (f && n->span.end <= f->len && len && len <= 40 && !memchr(f->text + n->span.start, '\n', len))
-        snprintf(out, cap, "%.*s (%s)", (int)len, f->text + n->span.start, ty_name(t));
+        snprintf(out, cap, "%.*s (%.*s)", (int)len, f->text + n->span.start, (int)tl, tn);
     else
         snprintf(out, cap, "%s", ty_name(t));
 }
