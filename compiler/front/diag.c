@@ -27,12 +27,14 @@ static const char *const code_texts[] = {
 
 const char *diag_code_name(DiagCode c) { return code_names[c]; }
 
-static int code_index(const char *code)
+int diag_code_find(const char *const *names, int n, const char *code)
 {
-    for (int i = 0; i < DIAG__COUNT; i++)
-        if (strcmp(code_names[i], code) == 0) return i;
+    for (int i = 0; code && i < n; i++)
+        if (!strcmp(names[i], code)) return i;
     return -1;
 }
+
+static int code_index(const char *code) { return diag_code_find(code_names, DIAG__COUNT, code); }
 
 const char *diag_code_title(const char *code)
 {
