@@ -91,7 +91,7 @@ static int parse_format(Opts *o, const char *v, unsigned allow)
 {
     static const struct { const char *name; DiagFormat d; TestFormat t; } f[] = {
         { "text", DIAG_TEXT, TF_TEXT }, { "json", DIAG_JSON, TF_JSON }, { "github", DIAG_GITHUB, TF_GITHUB },
-        { "junit", DIAG_JSON, TF_JUNIT } };
+        { "junit", DIAG_TEXT, TF_JUNIT } };        /* junit: diagnostics as text on stderr */
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (strcmp(v, f[i].name)) continue;
         if (f[i].t == TF_JUNIT && !(allow & OPT_TEST)) break;
@@ -488,6 +488,7 @@ static int cmd_test(int argc, char **argv, const char *argv0)
     int rc = open_project(argc, argv, argv0, OPT_TEST, 1, &o, &pr);
     if (rc) return rc;
     rc = report(&pr, &o);
+    if (rc && o.test_format == TF_JUNIT) tr_print_junit_error(stdout, pr.diags.nerrors);
     if (!rc) {
         TestSummary sum;
         TestOpts to = { o.test_format, o.verbose, o.filter, o.coverage };
@@ -495,6 +496,7 @@ static int cmd_test(int argc, char **argv, const char *argv0)
         FILE *closing = o.test_format == TF_JSON || o.test_format == TF_JUNIT ? stderr : stdout;
         if (tr_run(&pr, stdout, &to, &sum) != 0) {
             report(&pr, &o);
+            if (o.test_format == TF_JUNIT) tr_print_junit_error(stdout, pr.diags.nerrors);
             rc = 1;
         } else {
             fflush(stdout);

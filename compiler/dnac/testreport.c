@@ -155,6 +155,17 @@ static void print_junit(FILE *out, const TestResult *v, uint32_t n)
     fputs("</testsuites>\n", out);
 }
 
+void tr_print_junit_error(FILE *out, uint32_t nerrors)
+{
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<testsuites name=\"dnac test\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"0.000\">\n"
+                 "  <testsuite name=\"dnac check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\">\n"
+                 "    <testcase name=\"the rules check\" classname=\"dnac check\" time=\"0.000\">\n"
+                 "      <error message=\"%u error%s in the rules: no test ran (the diagnostics are on stderr)\" type=\"check\"/>\n"
+                 "    </testcase>\n  </testsuite>\n</testsuites>\n",
+            nerrors, nerrors == 1 ? "" : "s");
+}
+
 void tr_print(FILE *out, const TestOpts *o, const TestResult *v, uint32_t n)
 {
     if (o->format == TF_JUNIT) { print_junit(out, v, n); return; }

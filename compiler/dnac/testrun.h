@@ -50,6 +50,9 @@ int tr_run(Project *pr, FILE *out, const TestOpts *o, TestSummary *sum);
 
 /* ---- testreport.c: the formats -------------------------------------------- */
 void tr_print(FILE *out, const TestOpts *o, const TestResult *v, uint32_t n);
+/* JUnit XML for rules that do not check: one testcase with an error, so a
+ * CI report shows why no test ran (the diagnostics are on stderr). */
+void tr_print_junit_error(FILE *out, uint32_t nerrors);
 void tr_print_coverage(FILE *out, const TestOpts *o, const DnaBundle *b, const TestCoverage *cv);
 
 #endif

@@ -82,6 +82,20 @@ filter_nomatch)
     "$dnac" test --filter "route the" $in >"$work/out" 2>&1 || fail "a filter that matches a passing test: exit $?"
     grep -q "^1 passed, 0 failed$" "$work/out" || fail "$(cat "$work/out")"
     echo "ok filter_nomatch" ;;
+junit_bad_rules)
+    printf 'module m\nconst A = B\n' > "$work/bad.dna"
+    "$dnac" test --format junit "$work/bad.dna" >"$work/out" 2>"$work/err"
+    rc=$?
+    [ $rc = 1 ] || fail "exit $rc, want 1"
+    grep -q "error\[E013\]: unknown name 'B'" "$work/err" || fail "the diagnostics are not on stderr: $(cat "$work/err")"
+    python3 - "$work/out" <<'PY' || exit 1
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+e = r.find("testsuite/testcase/error")
+assert r.get("errors") == "1" and e is not None and e.get("message").startswith("1 error in the rules"), ET.tostring(r)
+print("ok junit_bad_rules")
+PY
+    ;;
 bad_format)
     "$dnac" test --format xml $in >"$work/out" 2>"$work/err"
     rc=$?
