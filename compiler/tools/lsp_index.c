@@ -4,10 +4,12 @@
  * to (definition) and what it is (hover), and the diagnostics as the
  * protocol has them.
  *
- * A unit is the document's folder: every *.dna file directly in it (open
- * buffers instead of their files on disk), plus the standard-library
- * modules they import, checked together as `dnac check FOLDER` would and
- * linted when they check clean.  Units are built per request; a folder of
+ * A unit is the document's project: every *.dna file under the project's
+ * root (project_root: the document's folder, or the highest folder above
+ * it such that each folder on the way holds .dna files), open buffers
+ * instead of their files on disk, plus the standard-library modules they
+ * import, checked together as `dnac check ROOT` would and linted when they
+ * check clean.  Units are built per request; a folder of
  * rules checks in milliseconds.
  */
 #include "tools/lsp_int.h"
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- URIs --------------------------------------------------------------- */
 
@@ -81,33 +84,97 @@ static json_t *src_uri(const LspUnit *u, const SrcFile *f)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The *.dna files directly in `dir`, sorted, with `self` among them. */
-static char **folder_files(const char *dir, const char *self, int disk, size_t *n)
+#define LSP_MAX_FILES 4096         /* .dna files of one project */
+#define LSP_MAX_DEPTH 16           /* folders below the project's root */
+
+typedef struct Files { char **v; size_t n, cap; } Files;
+
+static int files_add(Files *f, char *path)
 {
-    size_t cap = 16, k = 0;
-    char **v = malloc(cap * sizeof *v);
-    DIR *d = disk ? opendir(dir) : NULL;
+    if (!path) return 0;
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 32;
+        char **nv = realloc(f->v, nc * sizeof *nv);
+        if (!nv) { free(path); return 0; }
+        f->v = nv;
+        f->cap = nc;
+    }
+    f->v[f->n++] = path;
+    return 1;
+}
+
+static int is_dna(const char *name)
+{
+    size_t l = strlen(name);
+    return name[0] != '.' && l > 4 && !strcmp(name + l - 4, ".dna");
+}
+
+/* Every *.dna file under dir (dot folders skipped), as `dnac check DIR`. */
+static void collect(Files *f, const char *dir, int depth)
+{
+    DIR *d = depth <= LSP_MAX_DEPTH ? opendir(dir) : NULL;
     struct dirent *e;
-    int have_self = 0;
-    while (v && d && (e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".dna") != 0) continue;
-        if (k + 2 >= cap) {
-            char **nv = realloc(v, (cap *= 2) * sizeof *v);
-            if (!nv) break;
-            v = nv;
-        }
-        size_t pl = strlen(dir) + l + 2;
-        if (!(v[k] = malloc(pl))) break;
-        snprintf(v[k], pl, "%s/%s", dir, e->d_name);
-        have_self |= !strcmp(v[k], self);
-        k++;
+    while (d && (e = readdir(d)) != NULL && f->n < LSP_MAX_FILES) {
+        if (e->d_name[0] == '.') continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name) < 0) break;
+        struct stat st;
+        if (stat(path, &st) != 0) { free(path); continue; }
+        if (S_ISDIR(st.st_mode)) { collect(f, path, depth + 1); free(path); }
+        else if (S_ISREG(st.st_mode) && is_dna(e->d_name)) files_add(f, path);
+        else free(path);
     }
     if (d) closedir(d);
-    if (v && !have_self && (v[k] = strdup(self)) != NULL) k++;
-    if (v) qsort(v, k, sizeof *v, cmp_str);
-    *n = k;
-    return v;
+}
+
+static int has_entry(const char *dir, const char *name, int dna)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)) != NULL) found = dna ? is_dna(e->d_name) : !strcmp(e->d_name, name);
+    if (d) closedir(d);
+    return found;
+}
+
+static void parent_of(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) dir[1] = 0; else if (slash) *slash = 0;
+}
+
+/* The project's root: the document's folder, and up from there while the
+ * parent folder holds .dna files too (rules/tests/x.dna belongs to rules/),
+ * stopping at a repository root (a folder with .git). */
+static char *project_root(const char *self)
+{
+    char *dir = strdup(self);
+    if (!dir) return NULL;
+    parent_of(dir);
+    for (int up = 0; up < 64 && strcmp(dir, "/") != 0 && !has_entry(dir, ".git", 0); up++) {
+        char *parent = strdup(dir);
+        if (!parent) break;
+        parent_of(parent);
+        if (!has_entry(parent, NULL, 1)) { free(parent); break; }
+        free(dir);
+        dir = parent;
+    }
+    return dir;
+}
+
+/* The *.dna files of the project, sorted, with `self` among them. */
+static char **project_files(const char *self, int disk, size_t *n)
+{
+    Files f = { NULL, 0, 0 };
+    char *root = disk ? project_root(self) : NULL;
+    if (root) collect(&f, root, 0);
+    free(root);
+    int have_self = 0;
+    for (size_t i = 0; i < f.n; i++) have_self |= !strcmp(f.v[i], self);
+    if (!have_self) files_add(&f, strdup(self));
+    if (f.v) qsort(f.v, f.n, sizeof *f.v, cmp_str);
+    *n = f.n;
+    return f.v;
 }
 
 static const LspDoc *open_doc_at(Lsp *s, const char *path)
@@ -128,12 +195,8 @@ static void add_self(Lsp *s, LspUnit *u, const char *name, const char *text, siz
 static void add_folder(Lsp *s, LspUnit *u, const char *text, size_t len)
 {
     const char *self = u->doc->path;
-    char *dir = strdup(self);
-    if (!dir) return;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) dir[1] = 0; else if (slash) *slash = 0;
     size_t n = 0;
-    char **files = folder_files(dir, self, !s->opt.no_disk, &n);
+    char **files = project_files(self, !s->opt.no_disk, &n);
     for (size_t i = 0; files && i < n; i++) {
         const LspDoc *od;
         if (!strcmp(files[i], self)) add_self(s, u, self, text, len);
@@ -142,7 +205,6 @@ static void add_folder(Lsp *s, LspUnit *u, const char *text, size_t len)
         free(files[i]);
     }
     free(files);
-    free(dir);
 }
 
 static void lint_unit(LspUnit *u)

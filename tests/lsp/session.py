@@ -304,6 +304,23 @@ def run(s, uri, schema_uri):
     r = s.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": {}})
     check(r.get("error", {}).get("code") == -32803, "a text that does not parse is not formatted: %s" % r)
 
+    # a file one folder down belongs to the project above it: clean, and its
+    # score component leads to the score in rules.dna
+    s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 10},
+                                        "contentChanges": [{"text": fixed}]})
+    s.diagnostics(uri)
+    test_uri = uri.replace("rules.dna", "tests/scoring_test.dna")
+    test_path = os.path.join(os.path.dirname(uri[7:].replace("%20", " ")), "tests", "scoring_test.dna")
+    test_text = open(test_path).read()
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": test_uri, "languageId": "dna", "version": 1,
+                                                        "text": test_text}})
+    check(s.diagnostics(test_uri) == [], "a test file in a subfolder checks with its parent's schema")
+    tl = test_text.split("\n")
+    k = next(i for i, l in enumerate(tl) if "engagement" in l)
+    r = s.request("textDocument/definition", pos(test_uri, k, tl[k].index("engagement") + 1))["result"]
+    check(r == {"uri": uri, "range": rng(6, 6, 6, 16)}, "definition of a score component: %s" % r)
+    s.pending.clear()
+
     # bad input: unknown method, broken JSON, no Content-Length, a huge message
     r = s.request("textDocument/rename", pos(uri, 0, 0))
     check(r.get("error", {}).get("code") == -32601, "an unknown method gets MethodNotFound")
