@@ -225,10 +225,12 @@ static void publish(Lsp *s, const LspDoc *d)
     size_t i;
     json_t *pair;
     json_array_foreach(pairs, i, pair) {
+        const char *uri = json_string_value(json_array_get(pair, 0));
+        if (!uri || !json_is_array(json_array_get(pair, 1))) continue;
         json_t *p = json_object();
         json_object_set(p, "uri", json_array_get(pair, 0));
         json_object_set(p, "diagnostics", json_array_get(pair, 1));
-        const LspDoc *od = lsp_doc_find(s, json_string_value(json_array_get(pair, 0)));
+        const LspDoc *od = lsp_doc_find(s, uri);
         if (od && od->version) json_object_set_new(p, "version", json_integer(od->version));
         notify(s, "textDocument/publishDiagnostics", p);
     }

@@ -74,7 +74,9 @@ static json_t *src_uri(const LspUnit *u, const SrcFile *f)
 {
     if (u->doc->path && !strcmp(f->path, u->doc->path)) return json_string(u->doc->uri);
     if (!u->doc->path && !strcmp(f->path, u->doc->uri)) return json_string(u->doc->uri);
-    char *uri = f->path[0] == '/' ? lsp_path_to_uri(f->path) : strdup(f->path);
+    char abs[4096];
+    const char *path = f->path[0] == '/' || !realpath(f->path, abs) ? f->path : abs;
+    char *uri = path[0] == '/' ? lsp_path_to_uri(path) : strdup(path);
     json_t *j = uri ? json_string(uri) : NULL;
     free(uri);
     return j;
@@ -207,14 +209,14 @@ static void add_folder(Lsp *s, LspUnit *u, const char *text, size_t len)
     free(files);
 }
 
-static void lint_unit(LspUnit *u)
+static void lint_unit(LspUnit *u, int disk)
 {
     LintConfig cfg;
     lint_config_default(&cfg);
     char path[4096], err[512];
     const char *where = u->doc->path;
     char dir[4096];
-    if (where) {
+    if (where && disk) {
         snprintf(dir, sizeof dir, "%s", where);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) *slash = 0;
@@ -235,7 +237,7 @@ int lsp_unit_build(Lsp *s, LspUnit *u, const LspDoc *doc, const char *text, size
     const char *name = doc->path ? doc->path : doc->uri;
     for (uint32_t i = 1; i < u->pr.src.n; i++)
         if (!u->pr.src.files[i]->is_stdlib && !strcmp(u->pr.src.files[i]->path, name)) { u->file = i; break; }
-    if (lint && !u->pr.diags.nerrors && !u->pr.arena.failed) lint_unit(u);
+    if (lint && !u->pr.diags.nerrors && !u->pr.arena.failed) lint_unit(u, !s->opt.no_disk);
     return 1;
 }
 

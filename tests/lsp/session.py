@@ -321,6 +321,28 @@ def run(s, uri, schema_uri):
     check(r == {"uri": uri, "range": rng(6, 6, 6, 16)}, "definition of a score component: %s" % r)
     s.pending.clear()
 
+    # definitions across files: an entity, a team, a sequence, a connector, a signal, a const
+    route_uri = uri.replace("rules.dna", "routing.dna")
+    route_text = open(uri[7:].replace("%20", " ").replace("rules.dna", "routing.dna")).read()
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": route_uri, "languageId": "dna", "version": 1,
+                                                        "text": route_text}})
+    check(s.diagnostics(route_uri) == [], "routing.dna checks clean")
+    rl = route_text.split("\n")
+
+    def def_in_route(needle, nth=0):
+        k = [i for i, l in enumerate(rl) if needle in l][nth]
+        return s.request("textDocument/definition", pos(route_uri, k, rl[k].index(needle) + 1))["result"]
+
+    for needle, want in [("lead {", {"uri": schema_uri, "range": rng(7, 7, 7, 11)}),
+                         ("sales)", {"uri": schema_uri, "range": rng(17, 5, 17, 10)}),
+                         ("welcome", {"uri": schema_uri, "range": rng(21, 9, 21, 16)}),
+                         ("slack", {"uri": schema_uri, "range": rng(14, 10, 14, 15)}),
+                         ("PRICING", {"uri": schema_uri, "range": rng(25, 7, 25, 14)}),
+                         ("HOT", {"uri": uri, "range": rng(4, 6, 4, 9)})]:
+        r = def_in_route(needle)
+        check(r == want, "definition of '%s' in routing.dna: %s" % (needle.split()[0].strip(")"), r))
+    s.pending.clear()
+
     # bad input: unknown method, broken JSON, no Content-Length, a huge message
     r = s.request("textDocument/rename", pos(uri, 0, 0))
     check(r.get("error", {}).get("code") == -32601, "an unknown method gets MethodNotFound")
