@@ -390,6 +390,10 @@ static void notification(Lsp *s, const char *method, json_t *params)
         LspDoc *d = doc_uri(params) ? lsp_doc_find(s, doc_uri(params)) : NULL;
         if (d) publish(s, d);
     }
+    else if (!strcmp(method, "workspace/didChangeWatchedFiles")) {
+        /* files changed on disk (a checkout, another editor): check the open documents again */
+        for (size_t i = 0; i < s->ndocs; i++) publish(s, &s->docs[i]);
+    }
     /* initialized, $/cancelRequest, $/setTrace and unknown notifications: nothing to do */
 }
 

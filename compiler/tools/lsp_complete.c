@@ -272,6 +272,27 @@ static void complete_other(Lsp *s, const LspDoc *d, uint32_t ws, uint32_t we, js
     free(t);
 }
 
+static int cmp_label(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "label")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "label")));
+}
+
+/* The items in label order, so that answers do not depend on hash order. */
+static json_t *sorted(json_t *items)
+{
+    size_t n = json_array_size(items);
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return items;
+    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(items, i));
+    qsort(v, n, sizeof *v, cmp_label);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(out, v[i]);
+    free(v);
+    json_decref(items);
+    return out;
+}
+
 json_t *lsp_completion(Lsp *s, const LspDoc *d, json_t *params)
 {
     uint32_t off, ws, we;
@@ -281,7 +302,7 @@ json_t *lsp_completion(Lsp *s, const LspDoc *d, json_t *params)
     json_t *items = json_array();
     if (ws > 0 && d->text[ws - 1] == '.') complete_member(s, d, ws, we, items);
     else complete_other(s, d, ws, we, items);
-    return json_pack("{s:b,s:o}", "isIncomplete", 0, "items", items);
+    return json_pack("{s:b,s:o}", "isIncomplete", 0, "items", sorted(items));
 }
 
 /* ---- formatting --------------------------------------------------------------- */

@@ -20,6 +20,8 @@ function serverOptions() {
 async function activate(context) {
     client = new LanguageClient('dna', 'dna (dnac lsp)', serverOptions(), {
         documentSelector: [{ scheme: 'file', language: 'dna' }, { scheme: 'untitled', language: 'dna' }],
+        // a .dna file changed on disk (checkout, another editor): the server checks the open files again
+        synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.dna') },
     });
     context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(async (e) => {
         if (!e.affectsConfiguration('dna.server')) return;

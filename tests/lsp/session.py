@@ -343,6 +343,17 @@ def run(s, uri, schema_uri):
         check(r == want, "definition of '%s' in routing.dna: %s" % (needle.split()[0].strip(")"), r))
     s.pending.clear()
 
+    # a file changed on disk: the open documents are checked again
+    schema_path = uri[7:].replace("%20", " ").replace("rules.dna", "schema.dna")
+    orig = open(schema_path).read()
+    open(schema_path, "w").write(orig.replace("url: string,", "link: string,"))
+    s.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": schema_uri, "type": 2}]})
+    d = s.diagnostics(uri)
+    check([g["code"] for g in d] == ["E011"] and d[0]["range"]["start"]["line"] == 7,
+          "after a change on disk the open file sees it: %s" % [g["message"] for g in d])
+    open(schema_path, "w").write(orig)
+    s.pending.clear()
+
     # bad input: unknown method, broken JSON, no Content-Length, a huge message
     r = s.request("textDocument/rename", pos(uri, 0, 0))
     check(r.get("error", {}).get("code") == -32601, "an unknown method gets MethodNotFound")

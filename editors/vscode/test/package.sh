@@ -12,6 +12,7 @@ if [ ! -x node_modules/.bin/vsce ]; then
     echo "FAIL: node_modules/.bin/vsce is missing: run 'npm ci' in editors/vscode (.ci/setup does)"
     exit 1
 fi
+node --check extension.js || { echo "FAIL: extension.js does not parse"; exit 1; }
 rm -f "$out"
 node_modules/.bin/vsce package --allow-missing-repository --skip-license --no-rewrite-relative-links --out "$out" >"$out.log" 2>&1 || {
     cat "$out.log"; echo "FAIL: vsce package"; exit 1; }
