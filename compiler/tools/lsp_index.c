@@ -634,23 +634,25 @@ static void enum_values(Buf *b, const Type *t)
     bprintf(b, "\n");
 }
 
-/* The declaration's first line of source, and where it is. */
-static void declared(Buf *b, LspUnit *u, const Target *t)
+/* The declaration's first line of source (with `code`), and where it is. */
+static void declared(Buf *b, LspUnit *u, const Target *t, int code)
 {
     SrcFile *f = src_get(&u->pr.src, t->decl->span.file);
     if (!f) return;
     uint32_t s = t->decl->span.start, e = s;
     while (e < f->len && e < t->decl->span.end && f->text[e] != '\n') e++;
-    bprintf(b, "```dna\n");
-    bputs(b, f->text + s, e - s);
-    bprintf(b, "\n```\n");
+    if (code) {
+        bprintf(b, "```dna\n");
+        bputs(b, f->text + s, e - s);
+        bprintf(b, "\n```\n");
+    }
     uint32_t line, col;
     src_linecol(f, s, &line, &col);
     const char *base = strrchr(f->path, '/');
     const Type *ty = t->ty && t->ty->kind != TY_EVENT && t->ty->kind != TY_ENTITY ? t->ty : NULL;
     bprintf(b, "\n%s `%s`%s%s, declared in %s line %u\n", t->what, t->name, ty ? ": " : "",
             ty ? ty_name(ty) : "", base ? base + 1 : f->path, line);
-    enum_values(b, t->ty);
+    if (code) enum_values(b, t->ty);
 }
 
 /* An expression's type: `lead.score: decimal`. */
@@ -688,7 +690,8 @@ json_t *lsp_hover(Lsp *s, const LspDoc *d, json_t *params)
         explain_code(&b, code);
     } else if (u.file) {
         Target t;
-        if (!typed_expr(&b, &u, off) && have_word && target_at(&u, off, &t)) declared(&b, &u, &t);
+        int typed = typed_expr(&b, &u, off);
+        if (have_word && target_at(&u, off, &t)) declared(&b, &u, &t, !typed);
         for (uint32_t i = 0; i < u.pr.diags.n; i++) {        /* the diagnostics under the cursor */
             Diag *g = &u.pr.diags.v[i];
             if (g->span.file != u.file || off < g->span.start || off > g->span.end) continue;

@@ -231,6 +231,8 @@ def run(s, uri, schema_uri):
     r = s.request("textDocument/hover", pos(uri, 13, at(13, "seniority", 2)))["result"]
     v = r["contents"]["value"] if r else ""
     check("`c_level`, `vp`, `director`" in v, "hover lists an enum's values: %s" % v)
+    check("field `seniority`: enum seniority?, declared in schema.dna line 11" in v,
+          "hover on a member says where it is declared: %s" % v)
     r = s.request("textDocument/hover", pos(uri, 7, at(7, "page_visit", 2)))["result"]
     v = r["contents"]["value"] if r else ""
     check("event page_visit { url: string, title: string? }" in v and "schema.dna line 5" in v,
