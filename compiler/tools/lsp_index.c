@@ -460,6 +460,12 @@ static int member_target(Project *pr, Node *n, Target *out)
         if (es && es->entity) ot = es->entity->ty;
     }
     Type *ob = ot ? ty_base(ot) : NULL;
+    Sym *cs = !ob && n->a && n->a->kind == N_NAME ? sym_get(&p->global[SYM_CONNECTOR], n->a->name) : NULL;
+    if (cs && cs->decl) {                      /* `call crm.method(...)`: the callee is not typed */
+        for (Node *m = cs->decl->list2; m; m = m->next)
+            if (m->name == n->name) { *out = (Target){ m, n->name, "connector method", NULL }; return 1; }
+        return 0;
+    }
     if (!ob) return 0;
     switch (ob->kind) {
     case TY_ENTITY: {
@@ -659,7 +665,13 @@ static void declared(Buf *b, LspUnit *u, const Target *t, int code)
 static int typed_expr(Buf *b, LspUnit *u, uint32_t off)
 {
     Node *n = lsp_node_at(u->pr.files[u->file], off, NULL);
-    if (!n || !n->ty || n->kind < N_INT || n->kind == N_ERROR || ty_base(n->ty)->kind == TY_ERROR) return 0;
+    if (!n || !n->ty || n->kind < N_INT || n->kind == N_ERROR) return 0;
+    switch (ty_base(n->ty)->kind) {
+    case TY_ERROR: case TY_MODULE: case TY_CONNECTOR: case TY_METHOD: case TY_TEAM: case TY_STRATEGY:
+    case TY_FN: case TY_EFFECT:
+        return 0;                              /* not a value: its declaration says more */
+    default: break;
+    }
     SrcFile *f = u->pr.src.files[u->file];
     uint32_t len = n->span.end - n->span.start;
     if (len > 200) return 0;

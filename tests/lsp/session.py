@@ -340,9 +340,15 @@ def run(s, uri, schema_uri):
                          ("welcome", {"uri": schema_uri, "range": rng(21, 9, 21, 16)}),
                          ("slack", {"uri": schema_uri, "range": rng(14, 10, 14, 15)}),
                          ("PRICING", {"uri": schema_uri, "range": rng(25, 7, 25, 14)}),
-                         ("HOT", {"uri": uri, "range": rng(4, 6, 4, 9)})]:
+                         ("HOT", {"uri": uri, "range": rng(4, 6, 4, 9)}),
+                         ("create_contact", {"uri": schema_uri, "range": rng(32, 2, 32, 16)})]:
         r = def_in_route(needle)
         check(r == want, "definition of '%s' in routing.dna: %s" % (needle.split()[0].strip(")"), r))
+    k = next(i for i, l in enumerate(rl) if "notify slack" in l)
+    r = s.request("textDocument/hover", pos(route_uri, k, rl[k].index("slack") + 1))["result"]
+    v = r["contents"]["value"] if r else ""
+    check('connector slack slack_webhook url env("SLACK_WEBHOOK_URL")' in v and "schema.dna line 15" in v,
+          "hover on a connector shows its declaration: %s" % v)
     s.pending.clear()
 
     # a file changed on disk: the open documents are checked again
