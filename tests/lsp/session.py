@@ -278,6 +278,13 @@ def run(s, uri, schema_uri):
     items = complete(fixed + "\n", 17, 0)
     check({"entity", "event", "score", "workflow", "import"} <= set(items) and "add" not in items,
           "at the top level the declaration keywords: %s" % sorted(items))
+    items = complete("// the rules of the shop\n" + fixed, 0, 12)
+    check(items == {}, "nothing is offered in a comment: %s" % sorted(items))
+    t = fixed.replace('"/pricing"', '"/pri {lead.}"')
+    items = complete(t, 7, at(7, '"/pricing"') + len('"/pri {lead.'))
+    check({"name", "seniority"} <= set(items), "completion in a template's hole: %s" % sorted(items))
+    items = complete(t, 7, at(7, '"/pricing"') + 3)
+    check(items == {}, "nothing is offered in the text of a string: %s" % sorted(items))
     t = fixed.replace("  on form_submit add 20\n", "  on form_submit add 20\n  on \n")
     items = complete(t, 9, 5)
     check({"page_visit", "form_submit"} <= set(items), "after `on` the events: %s" % sorted(items))
