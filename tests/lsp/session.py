@@ -370,6 +370,10 @@ def run(s, uri, schema_uri):
     s.pending.clear()
 
     # bad input: unknown method, broken JSON, no Content-Length, a huge message
+    r = s.request("textDocument/hover", pos(uri, -1, 0))
+    check(r.get("error", {}).get("code") == -32602, "a bad position gets InvalidParams")
+    r = s.request("textDocument/definition", pos("file:///not/open.dna", 0, 0))
+    check(r.get("error", {}).get("code") == -32602, "a document that is not open gets InvalidParams")
     r = s.request("textDocument/rename", pos(uri, 0, 0))
     check(r.get("error", {}).get("code") == -32601, "an unknown method gets MethodNotFound")
     s.send_raw(b"Content-Length: 5\r\n\r\n{oops")
