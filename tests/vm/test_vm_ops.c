@@ -8,6 +8,7 @@
  * The bundle is built by hand here, so the VM is tested apart from the
  * emitter.  At the end every opcode must have been executed at least once.
  */
+#include "bundle/ops.h"
 #include "vm/vm.h"
 #include "vmtest.h"
 
@@ -449,6 +450,17 @@ static void test_verifier(void)
     CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "rule 0: cond 7 is out of range"), "rule cond: %s", msg);
     rules[0].cond = DNA_NIL;
     CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "restored bundle verifies: %s", msg);
+    /* a source map's operator must be a code of bundle/ops.h (3, `not`, is a node of its own) */
+    DnaJNode jn[3] = { { DJ_BINARY, 2, { 0, 0 }, DOP_CONTAINS }, { DJ_CONST, 0, { 0, 0 }, 0 }, { DJ_CONST, 0, { 0, 0 }, 0 } };
+    B.jnodes = jn;
+    B.njnodes = 3;
+    CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "a map expression with 'contains' verifies: %s", msg);
+    jn[0].arg = 3;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "body expression 0: unknown operator 3"), "operator 3: %s", msg);
+    jn[0].arg = 11;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "unknown operator 11"), "operator 11: %s", msg);
+    B.jnodes = NULL;
+    B.njnodes = 0;
 }
 
 #ifndef NDEBUG
