@@ -154,6 +154,8 @@ static void check_refs(V *v)
         if ((j->op == DJ_PATH || j->op == DJ_HEADER) && j->arg >= b->nstrs) bad(v, "body expression %u: no string", i);
         if (j->op == DJ_CONST && j->arg >= b->nconsts) bad(v, "body expression %u: no constant", i);
         if (j->op == DJ_BINARY && !dna_op_text(j->arg)) bad(v, "body expression %u: unknown operator %u", i, j->arg);
+        if (j->op == DJ_CALL && !dna_map_builtin(j->arg))
+            bad(v, "body expression %u: builtin %u cannot be evaluated in a source map", i, j->arg);
     }
     EACH(nassigns, assigns, c_assign);
     for (uint32_t i = 0; i < b->nmaps; i++) {
