@@ -139,7 +139,10 @@ static void check_refs(V *v)
         range(v, r->arm, r->narms, b->narms, "rule", i);
     }
     for (uint32_t i = 0; i < b->narms; i++) range(v, b->arms[i].action, b->arms[i].nactions, b->nactions, "arm", i);
-    for (uint32_t i = 0; i < b->nactions; i++) range(v, b->actions[i].arg, b->actions[i].nargs, b->nargs, "action", i);
+    for (uint32_t i = 0; i < b->nactions; i++) {
+        if (b->actions[i].kind >= DACT__COUNT) bad(v, "action %u: unknown kind %u", i, b->actions[i].kind);
+        range(v, b->actions[i].arg, b->actions[i].nargs, b->nargs, "action", i);
+    }
     EACH(nargs, args, c_arg);
     for (uint32_t i = 0; i < b->ntriggers; i++) {
         const DnaTrigger *t = &b->triggers[i];

@@ -466,6 +466,15 @@ static void test_verifier(void)
     CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "cannot be evaluated in a source map"), "domain(): %s", msg);
     B.jnodes = NULL;
     B.njnodes = 0;
+    /* an action's kind must be one of bundle.h's DnaActKind */
+    DnaAction act = { DACT_EMIT, { 0, 0, 0 }, DNA_NIL, DNA_NIL, 0, 0 };
+    B.actions = &act;
+    B.nactions = 1;
+    CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "an emit action verifies: %s", msg);
+    act.kind = DACT__COUNT;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "action 0: unknown kind 12"), "action kind 12: %s", msg);
+    B.actions = NULL;
+    B.nactions = 0;
 }
 
 #ifndef NDEBUG
