@@ -29,6 +29,7 @@
 #define DNA_BUNDLE_H
 
 #include "base/mem.h"
+#include "bundle/ops.h"
 #include "bundle/value.h"
 
 #include <stddef.h>

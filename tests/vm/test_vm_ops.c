@@ -8,7 +8,6 @@
  * The bundle is built by hand here, so the VM is tested apart from the
  * emitter.  At the end every opcode must have been executed at least once.
  */
-#include "bundle/ops.h"
 #include "vm/vm.h"
 #include "vmtest.h"
 
