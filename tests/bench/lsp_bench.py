@@ -2,7 +2,7 @@
 """lsp_bench.py - how long `dnac lsp` takes to answer an edit, against
 `dnac check` of the same folder in the same run.
 
-    python3 tests/bench/lsp_bench.py build/compiler/dnac/dnac rules [N]
+    python3 tests/bench/lsp_bench.py build/dnac rules [N]
 
 Baseline: N runs of `dnac check --format json FOLDER` (a process each).
 Measured: N full-text didChange notifications of FOLDER/scoring.dna (or the
