@@ -7,6 +7,7 @@
  */
 #include "deliver/connector.h"
 #include "base/clock.h"
+#include "base/json.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -190,7 +191,8 @@ static int set_body(ConnReq *r, json_t *doc)
 
 static json_t *parse(const char *s, size_t n)
 {
-    return s ? json_loadb(s, n, JSON_DECODE_ANY, NULL) : NULL;
+    JsonError je;
+    return s ? dna_json_parse(s, n, &je) : NULL;      /* an escaped NUL is kept inside strings */
 }
 
 /* The entity state: the API answer's "state", or the object itself. */

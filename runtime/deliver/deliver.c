@@ -38,7 +38,7 @@ typedef struct DConn {
     ConnBreaker br;
     int inflight;
     char *wait_event;               /* ordered: the fed-back event that must be processed first */
-    uint64_t sent, retried, dead, gone, failed_build;
+    uint64_t sent, retried, dead, gone, failed_build, bad_answer;
 } DConn;
 
 typedef struct Flight {
@@ -59,6 +59,7 @@ typedef struct Flight {
     char retry_after[128];
     char errbuf[CURL_ERROR_SIZE];
     CURLcode res;                   /* the outcome, once finished */
+    int bad;                        /* a 2xx answer the call cannot use (bad_answer) */
     ConnVerdict v;
     int what;
     long code;
@@ -83,6 +84,14 @@ struct Dlv {
 };
 
 static int64_t now_ms(Dlv *d) { return d->hooks.now(d->hooks.ud); }
+
+/* Every JSON text the loop reads (outbox lines, envelopes, answers) goes
+ * through base/json.h: \u0000 inside a string is kept, never refused. */
+static json_t *jparse(const char *s, size_t n)
+{
+    JsonError je;
+    return s ? dna_json_parse(s, n, &je) : NULL;
+}
 
 /* ---- connectors ---------------------------------------------------------------------- */
 
@@ -124,6 +133,7 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
                 DConn *o = &d->conns[j];
                 c->sent = o->sent; c->retried = o->retried; c->dead = o->dead; c->gone = o->gone;
                 c->failed_build = o->failed_build;
+                c->bad_answer = o->bad_answer;
                 c->br = o->br;
                 c->wait_event = o->wait_event;
                 o->wait_event = NULL;
@@ -254,15 +264,19 @@ static int bury(Dlv *d, const DConn *c, int64_t seq, int attempts, long code, co
     return tx_end(d, ok);
 }
 
+/* The fed-back envelope into the events table: 0, -1 the store failed,
+ * -2 the envelope is not one (the answer's fault, not the store's). */
 static int insert_event(Dlv *d, const char *env, char *id_out, size_t idlen)
 {
-    json_t *j = json_loads(env, 0, NULL);
-    const char *id = json_string_value(json_object_get(j, "id"));
+    json_t *j = jparse(env, strlen(env));
+    json_t *jid = json_object_get(j, "id");
+    const char *id = json_string_value(jid);
     const char *type = json_string_value(json_object_get(j, "type"));
     const char *at = json_string_value(json_object_get(j, "occurred_at"));
     int64_t occ = 0;
-    int rc = -1;
-    if (id && type && at && !clk_parse(at, strlen(at), &occ)) {
+    int rc = -2;
+    if (id && strlen(id) == json_string_length(jid) && type && at && !clk_parse(at, strlen(at), &occ)) {
+        rc = -1;
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(d->cfg.db, "INSERT INTO events (tenant, id, type, occurred_at, received_at, body) "
                                           "VALUES ('" TENANT "', ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING",
@@ -337,7 +351,7 @@ static int line_entity(json_t *j, const char **kind, const char **key)
 static int build(Dlv *d, Flight *f, char *why, size_t whylen)
 {
     DConn *c = f->c;
-    json_t *j = json_loadb(f->line, f->len, 0, NULL);
+    json_t *j = jparse(f->line, f->len);
     if (!j) { snprintf(why, whylen, "the outbox line is not JSON"); return -1; }
     const char *kind, *key;
     char *state = NULL;
@@ -350,7 +364,7 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
         rc = conn_webhook(&c->cfg, f->line, f->len, state, f->key, now_ms(d), &f->req, why, whylen);
     } else {
         char *r = d->hooks.call_request ? d->hooks.call_request(d->hooks.ud, f->line, f->len, why, whylen) : NULL;
-        json_t *rq = r ? json_loads(r, 0, NULL) : NULL;
+        json_t *rq = r ? jparse(r, strlen(r)) : NULL;
         const char *verb = json_string_value(json_object_get(rq, "verb"));
         const char *path = json_string_value(json_object_get(rq, "path"));
         char *body = rq ? json_dumps(json_object_get(rq, "body"), JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -482,16 +496,92 @@ static int bury_chain(Dlv *d, const DConn *c, int64_t seq, const char *event_id)
 enum { W_SENT, W_RETRY, W_DEAD, W_GONE };
 
 /* Judge f's answer and write its outcome (inside the caller's transaction). */
+/* A rest call's 2xx answer must give what its method's `set`s read: the
+ * answer is JSON (within RESP_MAX) holding a value at every
+ * `response.PATH`.  0, or 1 with why: a bad answer, which counts as a
+ * failed attempt (tried again with the same key, then dead). */
+static int bad_answer(Dlv *d, Flight *f, char *why, size_t wl)
+{
+    const DnaBundle *b = d->b;
+    if (!f->c || f->c->index >= b->nconnectors) return 0;
+    json_t *jl = jparse(f->line, f->len);
+    const char *mn = json_string_value(json_object_get(json_object_get(jl, "detail"), "method"));
+    const DnaConnector *cn = &b->connectors[f->c->index];
+    const DnaMethod *m = NULL;
+    for (uint32_t i = cn->method; mn && i < cn->method + cn->nmethods && i < b->nmethods && !m; i++)
+        if (!strcmp(bundle_str(b, b->methods[i].name), mn)) m = &b->methods[i];
+    json_decref(jl);
+    int reads = 0;
+    for (uint32_t i = 0; m && i < m->nassigns; i++) {
+        const DnaAssign *as = &b->assigns[m->assign + i];
+        reads += as->expr < b->njnodes && b->jnodes[as->expr].op == DJ_PATH;
+    }
+    if (!reads) return 0;                   /* nothing is read from it: any body will do */
+    if (f->resp_cut) { snprintf(why, wl, "the answer is over %u bytes", RESP_MAX); return 1; }
+    if (!f->rlen) { snprintf(why, wl, "the answer is empty"); return 1; }
+    JsonError je;
+    json_t *r = dna_json_parse(f->resp, f->rlen, &je);
+    if (!r) { snprintf(why, wl, "the answer is not JSON (%s)", je.text); return 1; }
+    int bad = 0;
+    for (uint32_t i = 0; i < m->nassigns && !bad; i++) {
+        const DnaAssign *as = &b->assigns[m->assign + i];
+        if (as->expr >= b->njnodes || b->jnodes[as->expr].op != DJ_PATH) continue;
+        const char *path = bundle_str(b, b->jnodes[as->expr].arg);
+        if (!dna_json_path(r, path)) {
+            snprintf(why, wl, "the answer has no value at response%s%.100s (for %.100s)", *path ? "." : "", path,
+                     bundle_str(b, as->target));
+            bad = 1;
+        }
+    }
+    json_decref(r);
+    return bad;
+}
+
+/* A rest call's answer as a `connector_result` envelope in the events
+ * table: 0 (or nothing to feed back), -1 the store failed, 1 the answer
+ * cannot be fed back (why says so). */
+static int feed_back(Dlv *d, Flight *f, int64_t now, char *evid, size_t evlen, char *why, size_t wl)
+{
+    if (!d->hooks.call_result) return 0;
+    /* the answer as it came (the engine reads numbers exactly); not JSON: null */
+    json_t *jl = jparse(f->line, f->len);
+    const char *at = json_string_value(json_object_get(jl, "at"));
+    int64_t at_ms = now;
+    if (at) clk_parse(at, strlen(at), &at_ms);
+    json_decref(jl);
+    char id[128];
+    snprintf(id, sizeof id, "result-%s", f->key);
+    char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, f->rlen ? f->resp : "null", f->rlen ? f->rlen : 4);
+    if (!env) return 0;                     /* the hook logged why: the call itself went through */
+    int rc = insert_event(d, env, evid, evlen);
+    free(env);
+    if (rc == -2) { snprintf(why, wl, "the answer does not make a connector_result envelope"); return 1; }
+    return rc;
+}
+
+/* Judge f's answer and write its outcome (inside the caller's transaction).
+ * -1 only when the store fails: an answer, however bad, is an outcome of
+ * its own row and never undoes the other rows of the transaction. */
 static int record(Dlv *d, Flight *f, CURLcode res)
 {
     if (res == CURLE_OK) curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->code);
     int64_t now = now_ms(d), not_before = 0;
     f->v = conn_judge(f->code, res != CURLE_OK, f->retry_after[0] ? f->retry_after : NULL, now, &not_before);
     DConn *c = f->c;
+    int rest = c && c->cfg.kind == CONN_REST;
     if (res != CURLE_OK) snprintf(f->err, sizeof f->err, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
     else snprintf(f->err, sizeof f->err, "HTTP %ld%s%.200s", f->code, f->rlen ? ": " : "", f->resp ? f->resp : "");
+    char evid[256] = "", bad[300] = "";
+    int fb = 0;
+    if (f->v == CONN_SENT && rest && !bad_answer(d, f, bad, sizeof bad)) {
+        fb = feed_back(d, f, now, evid, sizeof evid, bad, sizeof bad);
+        if (fb < 0) return -1;
+    }
+    f->bad = bad[0] != 0;
+    if (f->bad) snprintf(f->err, sizeof f->err, "HTTP %ld, but %s", f->code, bad);
     int max_attempts = c && c->cfg.retries > 0 ? c->cfg.retries : 1;
-    int retry = f->v == CONN_RETRY && f->attempts < max_attempts;
+    int retry = (f->v == CONN_RETRY || f->bad) && f->attempts < max_attempts;
+    int sent = f->v == CONN_SENT && !f->bad;
     int64_t next = 0;
     if (retry) {
         next = now + conn_backoff_ms(f->attempts, &d->rng) * d->cfg.retry_base_ms / 1000;
@@ -499,34 +589,20 @@ static int record(Dlv *d, Flight *f, CURLcode res)
     }
     int ok = 1;
     for (int i = 0; ok && i < f->ngroup; i++)         /* a digest's other rows share its outcome */
-        ok = exec_row(d->cfg.db, f->v == CONN_SENT ? SQL_SENT : retry ? SQL_RETRY : SQL_DEAD, f->group[i], f->attempts, next,
-                      f->code, f->v == CONN_SENT ? NULL : f->err, NULL, 0, retry ? 0 : now) == 0;
+        ok = exec_row(d->cfg.db, sent ? SQL_SENT : retry ? SQL_RETRY : SQL_DEAD, f->group[i], f->attempts, next,
+                      f->code, sent ? NULL : f->err, NULL, 0, retry ? 0 : now) == 0;
     if (!ok) return -1;
-    if (f->v == CONN_SENT) {
-        int rest = c && c->cfg.kind == CONN_REST;
+    if (sent) {
         ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, f->code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
-        char evid[256] = "";
-        if (ok && rest && d->hooks.call_result) {
-            /* the answer as it came (the engine reads numbers exactly); not JSON: null */
-            json_t *jl = json_loadb(f->line, f->len, 0, NULL);
-            const char *at = json_string_value(json_object_get(jl, "at"));
-            int64_t at_ms = now;
-            if (at) clk_parse(at, strlen(at), &at_ms);
-            char id[128];
-            snprintf(id, sizeof id, "result-%s", f->key);
-            char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, f->rlen ? f->resp : "null",
-                                             f->rlen ? f->rlen : 4);
-            if (env) ok = insert_event(d, env, evid, sizeof evid) == 0;
-            free(env);
-            json_decref(jl);
-        }
         if (ok && evid[0] && c) { free(c->wait_event); c->wait_event = strdup(evid); }
         f->what = W_SENT;
     } else if (retry) {
-        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, NULL, 0, 0) == 0;
+        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, f->bad ? f->resp : NULL,
+                      f->bad ? f->rlen : 0, 0) == 0;
         f->what = W_RETRY;
     } else {
-        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, NULL, 0, now) == 0;
+        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, f->bad ? f->resp : NULL,
+                      f->bad ? f->rlen : 0, now) == 0;
         if (ok && f->v == CONN_GONE && c) ok = disable(d, c, f->err) == 0;
         if (ok && c && c->ordered && f->event_id) ok = bury_chain(d, c, f->seq, f->event_id) == 0;
         f->what = f->v == CONN_GONE ? W_GONE : W_DEAD;
@@ -543,11 +619,14 @@ static void report(Dlv *d, Flight *f)
         if (f->what == W_SENT) c->sent++;
         else if (f->what == W_RETRY) c->retried++;
         else c->dead++;
+        if (f->bad) c->bad_answer++;
         if (f->what == W_GONE) { c->gone++; c->disabled = 1; }
         conn_breaker_record(&c->br, now_ms(d), conn_verdict_ok_for_breaker(f->v));
     }
     pthread_mutex_unlock(&d->mu);
-    if (f->what == W_SENT) {
+    if (f->bad && f->what == W_RETRY) dlog("warn", "bad answer to a call; will try again with the same key", f, f->code, f->err);
+    else if (f->bad) dlog("error", "bad answer to a call, for good: in the dead-letter queue", f, f->code, f->err);
+    else if (f->what == W_SENT) {
         dlog("info", "delivered", f, f->code, NULL);
         if (c && c->wait_event && d->hooks.fed_back) d->hooks.fed_back(d->hooks.ud);
     } else if (f->what == W_RETRY) dlog("warn", "delivery failed; will try again", f, f->code, f->err);
@@ -609,7 +688,7 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
                   int *ngroup)
 {
     *out = NULL;
-    json_t *j = json_loadb(line, len, 0, NULL);
+    json_t *j = jparse(line, len);
     const char *rule = json_string_value(json_object_get(j, "rule"));
     const char *at = json_string_value(json_object_get(j, "at"));
     json_t *detail = json_object_get(j, "detail");
@@ -640,7 +719,7 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t s2 = sqlite3_column_int64(st, 0);
         if (in_flight(d, s2)) continue;
-        json_t *j2 = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        json_t *j2 = jparse((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
         const char *m2 = json_string_value(json_object_get(json_object_get(j2, "detail"), "message"));
         if (m2) { fprintf(m, "\n• %s", m2); g[n++] = s2; }
         json_decref(j2);
@@ -803,6 +882,8 @@ void dlv_metrics(Dlv *d, FILE *f)
         fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"gone\"} %llu\n", c->name, (unsigned long long)c->gone);
         fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"unbuildable\"} %llu\n", c->name,
                 (unsigned long long)c->failed_build);
+        fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"bad_answer\"} %llu\n", c->name,
+                (unsigned long long)c->bad_answer);
     }
     fprintf(f, "# HELP dna_breaker_state Circuit breaker per connector: 0 closed, 1 open, 2 half-open.\n"
                "# TYPE dna_breaker_state gauge\n");
@@ -833,6 +914,7 @@ char *dlv_status(Dlv *d, sqlite3 *db)
         json_object_set_new(o, "inflight", json_integer(c->inflight));
         json_object_set_new(o, "sent", json_integer((json_int_t)c->sent));
         json_object_set_new(o, "retried", json_integer((json_int_t)c->retried));
+        json_object_set_new(o, "bad_answers", json_integer((json_int_t)c->bad_answer));
         json_object_set_new(o, "dead", json_integer((json_int_t)(c->dead + c->failed_build)));
         json_object_set_new(o, "outbox_pending", json_integer(0));
         json_object_set_new(o, "dead_letters", json_integer(0));
