@@ -7,6 +7,7 @@
 #include "serve/webhook.h"
 #include "front/ast.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,18 @@ int main(void)
     CHECK(wh_stdwh_check(sw_secret, NULL, sw_ts, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing id header refused");
     CHECK(wh_stdwh_check(sw_secret, sw_id, NULL, sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "missing timestamp refused");
     CHECK(wh_stdwh_check(sw_secret, sw_id, "16142x", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "bad timestamp refused");
+    /* time stamps from outside: checked before any arithmetic (UBSan would stop here otherwise) */
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "9223372036854775807", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0 &&
+          strstr(why, "out of range"), "INT64_MAX seconds refused as out of range");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "-9223372036854775808", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0,
+          "INT64_MIN seconds refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "999999999999", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0 && strstr(why, "future"),
+          "12 digits: in the future, no overflow");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "-1614265330", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "a sign refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, "+1614265330", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "a plus sign refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, " 1614265330", sw_sig, sw_body, bl, now, tol, why, sizeof why) != 0, "a space refused");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, INT64_MAX, tol, why, sizeof why) != 0, "a clock at INT64_MAX");
+    CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, sw_sig, sw_body, bl, now, INT64_MAX, why, sizeof why) == 0, "any tolerance");
     CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0
               && strstr(why, "malformed"), "malformed signature list refused");
     CHECK(wh_stdwh_check(sw_secret, sw_id, sw_ts, "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sw_body, bl, now, tol, why, sizeof why) != 0,
