@@ -66,6 +66,34 @@ uint32_t srv_type_index_locked(Srv *s, const char *type)
     return t < s->ntypes - 1 ? t : s->ntypes - 1;
 }
 
+/* A string holding NUL (\u0000, which JSON allows) would be cut wherever
+ * it becomes an id, a type, an identity, an entity key or an SQL value:
+ * two ids would be one, an email another lead.  The intake refuses any
+ * (400, naming where); the path of the first goes to `path`. */
+static int nul_inside(json_t *v, char *path, size_t cap, size_t at)
+{
+    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            int k = snprintf(path + at, cap - at, "[%zu]", i);
+            size_t nat = at + (size_t)k < cap ? at + (size_t)k : cap - 1;
+            if (nul_inside(json_array_get(v, i), path, cap, nat)) return 1;
+        }
+        path[at] = 0;
+        return 0;
+    }
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach(v, key, m) {
+            int k = snprintf(path + at, cap - at, "%s%s", at ? "." : "", key);
+            size_t nat = at + (size_t)k < cap ? at + (size_t)k : cap - 1;
+            if (nul_inside(m, path, cap, nat)) return 1;
+        }
+        path[at] = 0;
+    }
+    return 0;
+}
 
 int srv_intake(Srv *s, const char *body, size_t len, char **out)
 {
@@ -107,6 +135,15 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
             else *out = srv_err("%s", why);
             break;
         }
+        char path[200] = "";
+        if (nul_inside(ev, path, sizeof path, 0)) {
+            free(text);
+            status = 400;
+            const char *what = "a NUL character (\\u0000), which would cut an id, identity or key";
+            if (json_is_array(root)) *out = srv_err("event %zu: \"%s\" holds %s", i, path, what);
+            else *out = srv_err("\"%s\" holds %s", path, what);
+            break;
+        }
         /* valid: these are present and well formed */
         json_t *jid = json_object_get(ev, "id"), *jt = json_object_get(ev, "type"), *ja = json_object_get(ev, "occurred_at");
         env[i].id = strdup(json_string_value(jid));
@@ -126,7 +163,11 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     }
     json_decref(root);
     if (status) {
-        if (status == 422) { pthread_mutex_lock(&s->mu); s->rejected_422++; pthread_mutex_unlock(&s->mu); }
+        if (status == 422 || status == 400) {
+            pthread_mutex_lock(&s->mu);
+            if (status == 422) s->rejected_422++; else s->rejected_400++;
+            pthread_mutex_unlock(&s->mu);
+        }
         env_free(env, n);
         return status;
     }

@@ -80,11 +80,16 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     json_object_seed(0);
 
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
-    if (!(s->wdb = db_open(cfg->db_path, err, sizeof err)) || !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
-        !(s->rdb = db_open(cfg->db_path, err, sizeof err))) {
+    /* the intake's and the operator API's waits for a lock held elsewhere
+     * are bounded (a 503 to the client); the worker's are not: it retries,
+     * with backoff, and /readyz says not ready meanwhile */
+    if (!(s->wdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
+        !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
+        !(s->rdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err))) {
         slog("error", "cannot open the store", "error", SL_STR, err, NULL);
         goto out;
     }
+    s->have_dbid = db_file_id(cfg->db_path, &s->dbid) == 0;
     /* The worker's commits need not wait for the disk: the WAL is one
      * sequence and every intake commit syncs it, so a power cut loses at
      * most the newest worker commits, whose events are then pending again
@@ -138,7 +143,8 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     rc = atomic_load(&s->fatal) ? 1 : 0;
     slog("info", "stopping: intake closed, finishing accepted events", "signal", SL_INT, (int64_t)sig, NULL);
 out:
-    if (http) { http_quiesce(http); http_stop(http); }      /* in-flight requests finish their commit */
+    if (http) { http_quiesce(s, http); http_stop(s, http); }  /* requests in flight are answered first */
+    db_cancel_waits(1);             /* a wait for another process's lock ends: what waits stays pending */
     pthread_mutex_lock(&s->mu);
     s->stop_commit = 1;
     pthread_cond_broadcast(&s->qcond);
