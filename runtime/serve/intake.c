@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+enum { JOB_STORE = 1, JOB_BUSY, JOB_FILE_LOST };      /* Job.failed: why */
+
 /* ---- the validating store: every id is "seen", so eng_event stops after the checks -- */
 
 static Ent *vs_get(Store *s, uint64_t h) { (void)s; (void)h; return NULL; }
@@ -187,7 +189,9 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     pthread_mutex_unlock(&s->mu);
     if (job.failed) {
         env_free(env, n);
-        *out = srv_err("the store refused the events; nothing was accepted");
+        *out = srv_err("%s; nothing was accepted", job.failed == JOB_BUSY ? "the store's write lock is held by another process"
+                                                 : job.failed == JOB_FILE_LOST ? "the database file was deleted or replaced"
+                                                 : "the store refused the events");
         return 503;
     }
     JsonW w;
@@ -240,8 +244,24 @@ void *srv_committer(void *arg)
         int64_t wm = srv_target_watermark_locked(s, wall);
         pthread_mutex_unlock(&s->mu);
         if (!jobs) break;                       /* stopping and drained */
-        pthread_mutex_lock(&s->wmu);
-        int ok = ins && db_exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+        /* the worker may be waiting for a lock another process holds, with
+         * wmu: the intake waits a bounded time, then 503 (nothing accepted) */
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += SRV_COMMIT_WAIT_MS / 1000;
+        int why = JOB_STORE;
+        int locked = pthread_mutex_timedlock(&s->wmu, &dl) == 0;
+        char lost[300];
+        int ok = ins && locked;
+        if (!locked) why = JOB_BUSY;
+        /* never 202 into a file a restart will not open */
+        if (ok && s->have_dbid && db_same_file(s->cfg.db_path, &s->dbid, lost, sizeof lost)) {
+            slog("error", "refusing events: the database file is not the one opened", "error", SL_STR, lost, NULL);
+            ok = 0;
+            why = JOB_FILE_LOST;
+        }
+        ok = ok && db_exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+        if (!ok && why == JOB_STORE && locked && sqlite3_errcode(s->wdb) == SQLITE_BUSY) why = JOB_BUSY;
         uint64_t nfresh = 0, nlate = 0;
         for (Job *j = jobs; ok && j; j = j->next)
             for (size_t i = 0; ok && i < j->n; i++) {
@@ -268,11 +288,11 @@ void *srv_committer(void *arg)
                 }
             }
         if (ok && db_exec(s->wdb, "COMMIT") != 0) ok = 0;
-        if (!ok) db_exec(s->wdb, "ROLLBACK");
-        pthread_mutex_unlock(&s->wmu);
+        if (!ok && locked) db_exec(s->wdb, "ROLLBACK");
+        if (locked) pthread_mutex_unlock(&s->wmu);
         pthread_mutex_lock(&s->mu);
         for (Job *j = jobs; j; j = j->next) {
-            j->failed = !ok;
+            j->failed = ok ? 0 : why;
             for (size_t i = 0; ok && i < j->n; i++) {
                 Env *v = &j->env[i];
                 if (!v->fresh) { s->duplicates++; continue; }
