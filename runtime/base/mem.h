@@ -21,6 +21,20 @@ void *dna_realloc(void *p, size_t osize, size_t nsize);
 void  dna_free(void *p, size_t size);
 char *dna_strndup(const char *s, size_t n);
 
+void *dna_calloc(size_t n, size_t size);       /* zeroed; NULL on overflow too; free with dna_free(p, n * size) */
+
+/* Unsized: the block's size is kept in a 16-byte header before it, for
+ * memory whose freer does not know its size (strings handed around, the
+ * allocation hooks of SQLite and libcurl).  Through the same hook: counted,
+ * and failed by fail_after.  Never mix with dna_free or libc free(). */
+void  *dna_umalloc(size_t n);
+void  *dna_ucalloc(size_t n, size_t size);
+void  *dna_urealloc(void *p, size_t n);
+void   dna_ufree(void *p);
+char  *dna_ustrdup(const char *s);
+char  *dna_ustrndup(const char *s, size_t n);
+size_t dna_usize(const void *p);                /* what was asked for */
+
 /* Counters for tests and benchmarks. */
 typedef struct MemStats {
     uint64_t allocs;        /* successful allocations and growths */

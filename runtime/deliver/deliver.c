@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "deliver/connector.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/slog.h"
 
 #include <curl/curl.h>
@@ -156,6 +157,12 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
     d->b = b;
     d->last_orphan_check = INT64_MIN / 2;
     pthread_mutex_unlock(&d->mu);
+}
+
+int dlv_global_init(void)
+{
+    return curl_global_init_mem(CURL_GLOBAL_DEFAULT, dna_umalloc, dna_ufree, dna_urealloc, dna_ustrdup, dna_ucalloc) == CURLE_OK
+               ? 0 : -1;
 }
 
 Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)

@@ -80,6 +80,14 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     json_object_seed(0);
 
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
+    /* the libraries' allocations through base/mem.h's hook (jansson's are
+     * not: see mem.h's README note) */
+    if (db_use_dna_alloc())
+        slog("info", "SQLite keeps its own allocator: it was initialized before the daemon started", NULL);
+    if (!cfg->no_delivery && dlv_global_init()) {
+        slog("error", "cannot set up libcurl", NULL);
+        goto out;
+    }
     /* the intake's and the operator API's waits for a lock held elsewhere
      * are bounded (a 503 to the client); the worker's are not: it retries,
      * with backoff, and /readyz says not ready meanwhile */

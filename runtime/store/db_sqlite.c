@@ -4,6 +4,7 @@
  * into the binary from the .sql files) and the small `meta` table.
  */
 #include "store/db_sqlite.h"
+#include "base/mem.h"
 #include "base/slog.h"
 
 #include <sqlite3.h>
@@ -176,4 +177,20 @@ int db_same_file(const char *path, const DbFileId *id, char *why, size_t wl)
         return -1;
     }
     return 0;
+}
+
+/* ---- SQLite's allocations through base/mem.h's hook ------------------------------ */
+
+static void *sq_malloc(int n) { return n > 0 ? dna_umalloc((size_t)n) : NULL; }
+static void sq_free(void *p) { dna_ufree(p); }
+static void *sq_realloc(void *p, int n) { return n > 0 ? dna_urealloc(p, (size_t)n) : NULL; }
+static int sq_size(void *p) { return p ? (int)dna_usize(p) : 0; }
+static int sq_roundup(int n) { return (n + 7) & ~7; }
+static int sq_init(void *ud) { (void)ud; return SQLITE_OK; }
+static void sq_shutdown(void *ud) { (void)ud; }
+
+int db_use_dna_alloc(void)
+{
+    static const sqlite3_mem_methods m = { sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup, sq_init, sq_shutdown, NULL };
+    return sqlite3_config(SQLITE_CONFIG_MALLOC, &m) == SQLITE_OK ? 0 : -1;
 }

@@ -27,6 +27,11 @@ sqlite3 *db_open_bounded(const char *path, int64_t busy_ms, char *err, size_t er
 int      db_lock_waiting(void);
 void     db_cancel_waits(int on);
 
+/* Route SQLite's allocations through base/mem.h's hook; before any other
+ * SQLite call of the process (-1: SQLite was initialized already and keeps
+ * its own allocator). */
+int      db_use_dna_alloc(void);
+
 /* The file a connection's database is (device and inode), to notice when
  * PATH is deleted or replaced under the daemon. */
 typedef struct DbFileId { uint64_t dev, ino; } DbFileId;
