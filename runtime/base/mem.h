@@ -3,6 +3,11 @@
  *
  * Every allocation in dna goes through dna_malloc / dna_realloc / dna_free,
  * so tests can count allocations, cap memory or fail the Nth allocation.
+ * SQLite and libcurl allocate through it in dnad serve (db_use_dna_alloc,
+ * dlv_global_init).  jansson does not: the strings json_dumps returns are
+ * freed with free() by code shared between processes with and without a
+ * hook (the CLI, the tests) and handed to libmicrohttpd, which frees them
+ * with free(); one json_set_alloc_funcs needs all of those changed at once.
  * Arenas hand out memory that is freed as a whole: one per compilation, one
  * per loaded bundle, one per event (reset after each event).
  */

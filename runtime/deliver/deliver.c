@@ -98,8 +98,8 @@ static json_t *jparse(const char *s, size_t n)
 
 static void conn_clear(DConn *c)
 {
-    free(c->name);
-    free(c->wait_event);
+    dna_ufree(c->name);
+    dna_ufree(c->wait_event);
     conn_config_free(&c->cfg);
 }
 
@@ -118,11 +118,11 @@ static int is_disabled(Dlv *d, const char *name)
 
 void dlv_set_bundle(Dlv *d, const DnaBundle *b)
 {
-    DConn *nc = calloc(b->nconnectors ? b->nconnectors : 1, sizeof *nc);
+    DConn *nc = dna_ucalloc(b->nconnectors ? b->nconnectors : 1, sizeof *nc);
     if (!nc) return;                /* keep the old table: better than none */
     for (uint32_t i = 0; i < b->nconnectors; i++) {
         DConn *c = &nc[i];
-        c->name = strdup(bundle_str(b, b->connectors[i].name));
+        c->name = dna_ustrdup(bundle_str(b, b->connectors[i].name));
         c->index = i;
         c->configured = conn_config(b, i, &c->cfg, c->why, sizeof c->why) == 0;
         c->ordered = c->configured && c->cfg.kind == CONN_REST;
@@ -151,7 +151,7 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
         if (to) to->inflight++;
     }
     for (size_t j = 0; j < d->nconns; j++) conn_clear(&d->conns[j]);
-    free(d->conns);
+    dna_ufree(d->conns);
     d->conns = nc;
     d->nconns = b->nconnectors;
     d->b = b;
@@ -167,7 +167,7 @@ int dlv_global_init(void)
 
 Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
 {
-    Dlv *d = calloc(1, sizeof *d);
+    Dlv *d = dna_ucalloc(1, sizeof *d);
     if (!d) return NULL;
     d->cfg = *cfg;
     d->hooks = *hooks;
@@ -179,7 +179,7 @@ Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
     d->last_orphan_check = INT64_MIN / 2;
     pthread_mutex_init(&d->mu, NULL);
     d->multi = curl_multi_init();
-    if (!d->multi) { pthread_mutex_destroy(&d->mu); free(d); return NULL; }
+    if (!d->multi) { pthread_mutex_destroy(&d->mu); dna_ufree(d); return NULL; }
     dlv_set_bundle(d, b);
     return d;
 }
@@ -189,13 +189,13 @@ static void flight_free(Flight *f)
     if (f->h) curl_easy_cleanup(f->h);
     curl_slist_free_all(f->hdrs);
     conn_req_free(&f->req);
-    free(f->resp);
-    free(f->line);
-    free(f->kind);
-    free(f->key);
-    free(f->event_id);
-    free(f->group);
-    free(f);
+    dna_ufree(f->resp);
+    dna_ufree(f->line);
+    dna_ufree(f->kind);
+    dna_ufree(f->key);
+    dna_ufree(f->event_id);
+    dna_ufree(f->group);
+    dna_ufree(f);
 }
 
 void dlv_free(Dlv *d)
@@ -208,9 +208,9 @@ void dlv_free(Dlv *d)
     }
     curl_multi_cleanup(d->multi);
     for (size_t j = 0; j < d->nconns; j++) conn_clear(&d->conns[j]);
-    free(d->conns);
+    dna_ufree(d->conns);
     pthread_mutex_destroy(&d->mu);
-    free(d);
+    dna_ufree(d);
 }
 
 void dlv_wake(Dlv *d) { curl_multi_wakeup(d->multi); }
@@ -322,7 +322,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     Flight *f = ud;
     size_t k = sz * n;
     if (f->rlen + k > RESP_MAX) { f->resp_cut = 1; return k; }
-    char *nb = realloc(f->resp, f->rlen + k + 1);
+    char *nb = dna_urealloc(f->resp, f->rlen + k + 1);
     if (!nb) { f->resp_cut = 1; return k; }
     memcpy(nb + f->rlen, p, k);
     f->rlen += k;
@@ -391,19 +391,19 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
 static int start(Dlv *d, DConn *c, int64_t seq, int attempts, const char *line, size_t len, const char *kind,
                  const char *key, const char *event_id, int64_t now, int64_t *group, int ngroup)
 {
-    Flight *f = calloc(1, sizeof *f);
-    if (!f) { free(group); return -1; }
+    Flight *f = dna_ucalloc(1, sizeof *f);
+    if (!f) { dna_ufree(group); return -1; }
     f->group = group;
     f->ngroup = ngroup;
     f->d = d;
     f->c = c;
     f->seq = seq;
     f->attempts = attempts + 1;
-    f->line = strndup(line, len);
+    f->line = dna_ustrndup(line, len);
     f->len = len;
-    f->kind = strdup(kind);
-    f->key = strdup(key);
-    f->event_id = event_id ? strdup(event_id) : NULL;
+    f->kind = dna_ustrdup(kind);
+    f->key = dna_ustrdup(key);
+    f->event_id = event_id ? dna_ustrdup(event_id) : NULL;
     char why[256] = "";
     if (!f->line || !f->kind || !f->key) { flight_free(f); return -1; }
     if (build(d, f, why, sizeof why)) {
@@ -601,7 +601,7 @@ static int record(Dlv *d, Flight *f, CURLcode res)
     if (!ok) return -1;
     if (sent) {
         ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, f->code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
-        if (ok && evid[0] && c) { free(c->wait_event); c->wait_event = strdup(evid); }
+        if (ok && evid[0] && c) { dna_ufree(c->wait_event); c->wait_event = dna_ustrdup(evid); }
         f->what = W_SENT;
     } else if (retry) {
         ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, f->bad ? f->resp : NULL,
@@ -648,7 +648,7 @@ static void report(Dlv *d, Flight *f)
 static int bury_orphans(Dlv *d)
 {
     /* the store picks them out (from the pending index), not a scan here */
-    char *sql = malloc(200 + 2 * d->nconns);
+    char *sql = dna_umalloc(200 + 2 * d->nconns);
     if (!sql) return -1;
     size_t u = (size_t)sprintf(sql, "SELECT seq, connector, attempts FROM outbox WHERE tenant = '" TENANT "' AND status = 'pending' "
                                     "AND connector NOT IN (");
@@ -656,7 +656,7 @@ static int bury_orphans(Dlv *d)
     sprintf(sql + u, ") ORDER BY seq LIMIT 256");
     sqlite3_stmt *st;
     int prc = sqlite3_prepare_v2(d->cfg.db, sql, -1, &st, NULL);
-    free(sql);
+    dna_ufree(sql);
     if (prc != SQLITE_OK) return -1;
     for (size_t i = 0; i < d->nconns; i++) sqlite3_bind_text(st, (int)i + 1, d->conns[i].name ? d->conns[i].name : "", -1, SQLITE_STATIC);
     int64_t seqs[256];
@@ -716,11 +716,11 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
     sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, chan, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, DIGEST_MAX - 1);
-    int64_t *g = malloc(sizeof *g * DIGEST_MAX);
+    int64_t *g = dna_umalloc(sizeof *g * DIGEST_MAX);
     char *text = NULL;
     size_t tl = 0;
     FILE *m = g ? open_memstream(&text, &tl) : NULL;
-    if (!m) { free(g); rc = -1; goto done; }
+    if (!m) { dna_ufree(g); rc = -1; goto done; }
     fprintf(m, "• %s", msg);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -732,13 +732,13 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
         json_decref(j2);
     }
     fclose(m);
-    if (!n) { free(g); free(text); goto done; }
+    if (!n) { dna_ufree(g); free(text); goto done; }
     /* the first row's effect, carrying the list, about no one entity */
     json_object_set_new(detail, "message", json_string(text));
     json_object_del(j, "entity");
     free(text);
     *out = json_dumps(j, JSON_COMPACT);
-    if (!*out) { free(g); rc = -1; goto done; }
+    if (!*out) { dna_ufree(g); rc = -1; goto done; }
     *group = g;
     *ngroup = n;
 done:
@@ -763,7 +763,7 @@ static int feed(Dlv *d, DConn *c, int64_t now)
     if (room <= 0) return 0;
     if (c->ordered && c->wait_event) {
         if (event_pending(d, c->wait_event)) return 0;
-        free(c->wait_event);
+        dna_ufree(c->wait_event);
         c->wait_event = NULL;
     }
     sqlite3_stmt *st;
