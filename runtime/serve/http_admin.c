@@ -321,6 +321,8 @@ static int parse_by(const char *body, size_t len, char **by, char **out)
     else if (json_object_size(root) > (jb ? 1u : 0u)) code = 422, *out = srv_err("the body takes only \"by\"");
     else if (jb && (!json_is_string(jb) || json_string_length(jb) > BY_MAX))
         code = 422, *out = srv_err("\"by\" is a string of at most %d bytes", BY_MAX);
+    else if (jb && strlen(json_string_value(jb)) != json_string_length(jb))     /* it would be cut: the intake's rule */
+        code = 400, *out = srv_err("\"by\" holds a NUL character (\\u0000)");
     else if (jb && !(*by = strdup(json_string_value(jb)))) code = 503, *out = srv_err("out of memory");
     json_decref(root);
     return code;
