@@ -228,12 +228,12 @@ static int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--lateness")) {
             char *end;
             long long n = strtoll(v, &end, 10);
-            if (*end || n < 0) return usage_error("--lateness needs a number of seconds, not '%s'", v);
+            if (*end || n < 0 || n > 3153600000LL) return usage_error("--lateness needs seconds (0 to 100 years), not '%s'", v);
             c.lateness_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--max-connections")) {
             char *end;
             unsigned long n = strtoul(v, &end, 10);
-            if (*end || !n) return usage_error("--max-connections needs a number, not '%s'", v);
+            if (*end || !n || n > 100000) return usage_error("--max-connections needs 1 to 100000, not '%s'", v);
             c.max_conns = (unsigned)n;
         } else if (!strcmp(a, "--max-connections-per-client")) {
             char *end;
@@ -249,7 +249,7 @@ static int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--max-future")) {
             char *end;
             long long n = strtoll(v, &end, 10);
-            if (*end || n < 0) return usage_error("--max-future needs a number of seconds, not '%s'", v);
+            if (*end || n < 0 || n > 3153600000LL) return usage_error("--max-future needs seconds (0 to 100 years), not '%s'", v);
             c.max_future_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--retry-base")) {
             char *end;

@@ -8,7 +8,8 @@
 # nul:        an escaped NUL in an id or an identity is a 400 naming where,
 #             never a cut id ("a\u0000one" and "a\u0000two" are not one)
 # timestamps: webhook-timestamp 9223372036854775807 and a created_at of
-#             1e300 are refused with a reason, the daemon lives on
+#             1e300 are refused with a reason, the daemon lives on; so are
+#             --lateness and --max-future of 9223372036854775807 seconds
 # chunked:    a chunked body past --max-body is not read without end
 # framing:    two different Content-Length headers are a 400
 # slow:       slow clients (a header line every so often, never done) are
@@ -58,6 +59,12 @@ nul)
     stop
     ;;
 timestamps)
+    # the daemon's own options: seconds times 1000 must not overflow
+    for opt in --lateness --max-future; do
+        timeout 10 "$dnad" serve --bundle rules.dnab --db sqlite:o.db --listen 127.0.0.1:0 "$opt" 9223372036854775807 2> opt.err
+        [ $? = 2 ] || fail "$opt 9223372036854775807 was taken"
+        grep -q "$opt needs seconds" opt.err || fail "$opt: $(cat opt.err)"
+    done
     start t.db --no-wall-clock
     printf '{"event":"open","id":"em-1","ts":"2026-10-01T09:05:00Z","recipient":"ada@example.com","campaign":"autumn"}' > mail.json
     for ts in 9223372036854775807 -9223372036854775808 99999999999999999999 ' 1' 1e3; do
