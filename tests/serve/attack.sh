@@ -63,7 +63,7 @@ timestamps)
     for opt in --lateness --max-future; do
         timeout 10 "$dnad" serve --bundle rules.dnab --db sqlite:o.db --listen 127.0.0.1:0 "$opt" 9223372036854775807 2> opt.err
         [ $? = 2 ] || fail "$opt 9223372036854775807 was taken"
-        grep -q "$opt needs seconds" opt.err || fail "$opt: $(cat opt.err)"
+        grep -q -- "$opt needs seconds" opt.err || fail "$opt: $(cat opt.err)"
     done
     start t.db --no-wall-clock
     printf '{"event":"open","id":"em-1","ts":"2026-10-01T09:05:00Z","recipient":"ada@example.com","campaign":"autumn"}' > mail.json
