@@ -39,6 +39,39 @@ int64_t srv_wall_ms(void)
 
 /* ---- start and stop ---------------------------------------------------------------- */
 
+/* The libraries' allocations through base/mem.h's hook (jansson's are not:
+ * see mem.h), then the store's connections.  0, or -1 (logged). */
+static int open_store(Srv *s, const SrvConfig *cfg)
+{
+    char err[512];
+    if (db_use_dna_alloc())
+        slog("info", "SQLite keeps its own allocator: it was initialized before the daemon started", NULL);
+    if (!cfg->no_delivery && dlv_global_init()) {
+        slog("error", "cannot set up libcurl", NULL);
+        return -1;
+    }
+    /* the intake's and the operator API's waits for a lock held elsewhere
+     * are bounded (a 503 to the client); the worker's and the delivery's
+     * are not: they retry, with backoff, and /readyz says not ready */
+    if (!(s->wdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
+        !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
+        !(s->rdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
+        (!cfg->no_delivery && !(s->ddb = db_open(cfg->db_path, err, sizeof err)))) {
+        slog("error", "cannot open the store", "error", SL_STR, err, NULL);
+        return -1;
+    }
+    s->have_dbid = db_file_id(cfg->db_path, &s->dbid) == 0;
+    /* The worker's commits need not wait for the disk: the WAL is one
+     * sequence and every intake commit syncs it, so a power cut loses at
+     * most the newest worker commits, whose events are then pending again
+     * and run again, effects and all, in one piece.  An outcome of the
+     * delivery loop lost to a power cut means one more attempt, with the
+     * same key: its commits need not wait for the disk either. */
+    db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
+    if (s->ddb) db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
+    return 0;
+}
+
 int srv_run(const DnaBundle *b, const SrvConfig *cfg)
 {
     Srv *s = calloc(1, sizeof *s);
@@ -80,40 +113,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     json_object_seed(0);
 
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
-    /* the libraries' allocations through base/mem.h's hook (jansson's are
-     * not: see mem.h's README note) */
-    if (db_use_dna_alloc())
-        slog("info", "SQLite keeps its own allocator: it was initialized before the daemon started", NULL);
-    if (!cfg->no_delivery && dlv_global_init()) {
-        slog("error", "cannot set up libcurl", NULL);
-        goto out;
-    }
-    /* the intake's and the operator API's waits for a lock held elsewhere
-     * are bounded (a 503 to the client); the worker's are not: it retries,
-     * with backoff, and /readyz says not ready meanwhile */
-    if (!(s->wdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
-        !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
-        !(s->rdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err))) {
-        slog("error", "cannot open the store", "error", SL_STR, err, NULL);
-        goto out;
-    }
-    s->have_dbid = db_file_id(cfg->db_path, &s->dbid) == 0;
-    /* The worker's commits need not wait for the disk: the WAL is one
-     * sequence and every intake commit syncs it, so a power cut loses at
-     * most the newest worker commits, whose events are then pending again
-     * and run again, effects and all, in one piece. */
-    db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
+    if (open_store(s, cfg)) goto out;
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
-    if (!cfg->no_delivery) {
-        if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
-            slog("error", "cannot open the store", "error", SL_STR, err, NULL);
-            goto out;
-        }
-        /* an outcome lost to a power cut means one more attempt, with the
-         * same key: the delivery loop's commits need not wait for the disk */
-        db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
-        if (!(s->dlv = srv_new_delivery(s, b))) goto out;
-    }
+    if (!cfg->no_delivery && !(s->dlv = srv_new_delivery(s, b))) goto out;
     s->commit_running = 1;
     if (pthread_create(&tc, NULL, srv_committer, s)) goto out;
     have_c = 1;
