@@ -1,7 +1,8 @@
 /*
  * db_sqlite.c - the daemon's SQLite store: opening a connection (WAL,
- * synchronous=FULL, a busy timeout), applying migrations/sqlite/ (built
- * into the binary from the .sql files) and the small `meta` table.
+ * synchronous=FULL, waits for a lock with backoff), applying migrations/sqlite/ (built
+ * into the binary from the .sql files), the small `meta` table, the file
+ * identity /readyz checks, and SQLite's allocations through the hook.
  */
 #include "store/db_sqlite.h"
 #include "base/mem.h"
