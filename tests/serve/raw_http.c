@@ -130,7 +130,11 @@ static int slow(int port, int n, int interval, int duration, const char *src)
         struct timespec ts = { 0, 20 * 1000000L };
         nanosleep(&ts, NULL);
     }
+    for (int i = 0; i < n; i++) if (fd[i] >= 0) close(fd[i]);
+    free(fd);
+    free(next);
     printf("open %d closed %d 408 %d\n", max_open, closed, got408);
+    fflush(stdout);
     return 0;
 }
 
@@ -179,6 +183,7 @@ static int flood(int port, const char *path, int seconds)
     char *eol = a ? strstr(a, "\r\n") : NULL;
     if (eol) *eol = 0;
     printf("sent %lld closed %d %s\n", sent, closed, a && *a ? a : "no answer");
+    fflush(stdout);
     free(a);
     close(fd);
     return 0;
@@ -221,7 +226,11 @@ static int inflight(int port, const char *token, int n, char **files)
         close(fd[i]);
         free(body[i]);
     }
+    free(fd);
+    free(body);
+    free(bl);
     printf("answered %d of %d, 202: %d\n", answered, n, accepted);
+    fflush(stdout);
     return 0;
 }
 
