@@ -139,6 +139,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         if (*env && !getenv(env))
             slog("warn", "a source's secret is not set: its webhooks are refused", "source", SL_STR,
                  bundle_str(b, b->sources[i].name), "env", SL_STR, env, NULL);
+        if (wh_tolerance_ignored(b, &b->sources[i]))
+            slog("warn", "a source's tolerance does nothing: its signature covers no time stamp (dnac refuses this now)",
+                 "source", SL_STR, bundle_str(b, b->sources[i].name), NULL);
     }
     if (cfg->no_auth) slog("warn", "--no-auth: the API answers anyone who can reach it; for local use only", NULL);
     int sig = 0;

@@ -51,6 +51,12 @@ const char *wh_secret_env(const DnaBundle *b, const DnaSource *s)
     return o && o->env != DNA_NIL ? bundle_str(b, o->env) : "";
 }
 
+int wh_tolerance_ignored(const DnaBundle *b, const DnaSource *s)
+{
+    const char *scheme = opt_str(b, s, "signature");
+    return opt_get(b, s, "tolerance") && (!scheme || strcmp(scheme, "standard_webhooks"));
+}
+
 /* ---- signatures ---------------------------------------------------------------- */
 
 static int b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
