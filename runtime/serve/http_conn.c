@@ -14,6 +14,8 @@
 
 typedef enum { HC_IDLE, HC_BODY, HC_HANDLING } HcState;
 
+#define HC_SETTLE_MS 250
+
 struct HcConn {
     HcConn *prev, *next;
     HttpConns *owner;
@@ -33,6 +35,7 @@ struct HttpConns {
     HcConn *head;
     unsigned ordinary, ops_only;
     int inflight;
+    int64_t last_begin;             /* monotonic ms of the latest request begun */
     int draining, stop;
     pthread_t reaper;
     uint64_t refused, timed_out, ops_only_total, drained;
@@ -192,6 +195,7 @@ int hc_begin(HttpConns *h, HcConn *k, int has_body)
     if (k && !k->in_request) {
         k->in_request = 1;
         h->inflight++;
+        h->last_begin = mono_ms();
         k->state = has_body ? HC_BODY : HC_HANDLING;
         k->since = mono_ms();
     }
@@ -224,10 +228,14 @@ void hc_done(HttpConns *h, HcConn *k)
 
 int hc_drain(HttpConns *h, int64_t timeout_ms)
 {
-    int64_t end = mono_ms() + timeout_ms;
+    int64_t start = mono_ms(), end = start + timeout_ms;
     pthread_mutex_lock(&h->mu);
     h->draining = 1;
-    while (h->inflight > 0 && mono_ms() < end) {
+    /* a connection accepted just before the listening socket closed may
+     * not have begun its request yet (its headers are in the socket, its
+     * thread not yet run): those in flight, and a short settling time */
+    while ((h->inflight > 0 || mono_ms() - start < HC_SETTLE_MS || mono_ms() - h->last_begin < HC_SETTLE_MS) &&
+           mono_ms() < end) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000L;

@@ -74,7 +74,7 @@ static int open_store(Srv *s, const SrvConfig *cfg)
 
 int srv_run(const DnaBundle *b, const SrvConfig *cfg)
 {
-    Srv *s = calloc(1, sizeof *s);
+    Srv *s = dna_ucalloc(1, sizeof *s);
     if (!s) return 2;
     atomic_store(&s->live, b);
     s->ntypes = b->nevents + 1;
@@ -94,9 +94,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     pthread_cond_init(&s->donecond, NULL);
     pthread_cond_init(&s->workcond, NULL);
     size_t nt = (size_t)b->nevents + 1;
-    s->in_by_type = calloc(nt, sizeof(uint64_t));
-    s->done_by_type = calloc(nt, sizeof(uint64_t));
-    s->failed_by_type = calloc(nt, sizeof(uint64_t));
+    s->in_by_type = dna_ucalloc(nt, sizeof(uint64_t));
+    s->done_by_type = dna_ucalloc(nt, sizeof(uint64_t));
+    s->failed_by_type = dna_ucalloc(nt, sizeof(uint64_t));
     int rc = 2;
     char err[512];
     struct MHD_Daemon *http = NULL;
@@ -187,11 +187,11 @@ out:
     sqlite3_close(s->wdb);
     sqlite3_close(s->pdb);
     sqlite3_close(s->rdb);
-    free(s->in_by_type);
-    free(s->done_by_type);
-    free(s->failed_by_type);
-    for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); free(s->loaded[i]); }
-    free(s->loaded);
+    dna_ufree(s->in_by_type);
+    dna_ufree(s->done_by_type);
+    dna_ufree(s->failed_by_type);
+    for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); dna_ufree(s->loaded[i]); }
+    dna_ufree(s->loaded);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_mutex_destroy(&s->vmu);
     pthread_cond_destroy(&s->reloadcond);
@@ -202,6 +202,6 @@ out:
     pthread_cond_destroy(&s->qcond);
     pthread_cond_destroy(&s->donecond);
     pthread_cond_destroy(&s->workcond);
-    free(s);
+    dna_ufree(s);
     return rc;
 }

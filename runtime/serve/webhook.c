@@ -4,6 +4,7 @@
 #include "serve/webhook.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "bundle/ops.h"
 #include "vm/vm.h"
 
@@ -131,7 +132,7 @@ int wh_stdwh_check(const char *secret, const char *id, const char *ts, const cha
     if (kn <= 0) { WHY("the source's secret is not whsec_<base64>"); return -1; }
     /* id.timestamp.body */
     size_t il = strlen(id), tl = strlen(ts);
-    unsigned char *msg = malloc(il + tl + len + 2);
+    unsigned char *msg = dna_malloc(il + tl + len + 2);
     if (!msg) { WHY("out of memory"); return -1; }
     memcpy(msg, id, il);
     msg[il] = '.';
@@ -141,7 +142,7 @@ int wh_stdwh_check(const char *secret, const char *id, const char *ts, const cha
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mn = 0;
     unsigned char *ok = HMAC(EVP_sha256(), key, kn, msg, il + tl + len + 2, mac, &mn);
-    free(msg);
+    dna_free(msg, il + tl + len + 2);
     if (!ok) { WHY("HMAC failed"); return -1; }
     /* "v1,<b64> v1,<b64> ..." : any one matching signs it */
     int seen = 0;
@@ -289,7 +290,7 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
             if (json_is_string(args[0])) {
                 const char *s = json_string_value(args[0]);
                 size_t n = json_string_length(args[0]);
-                char *c = malloc(n + 1);
+                char *c = dna_malloc(n + 1);
                 if (!c) break;
                 size_t a0 = 0, a1 = n;
                 if (j->arg == VM_BI_trim) {
@@ -300,7 +301,7 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
                     c[i - a0] = j->arg == VM_BI_lower ? (char)tolower((unsigned char)s[i])
                               : j->arg == VM_BI_upper ? (char)toupper((unsigned char)s[i]) : s[i];
                 r = json_stringn(c, a1 - a0);
-                free(c);
+                dna_free(c, n + 1);
             }
             break;
         default:

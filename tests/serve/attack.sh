@@ -167,6 +167,11 @@ sigterm)
     rpid=$!
     i=0
     while ! grep -q partial inflight.txt 2>/dev/null; do i=$((i + 1)); [ $i -gt 200 ] && fail "raw_http did not start"; sleep 0.02; done
+    # every one accepted by the daemon (16, and this request)
+    i=0
+    until [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$base/metrics" | sed -n 's/^dna_http_connections{class="ordinary"} //p')" -ge 17 ]; do
+        i=$((i + 1)); [ $i -gt 100 ] && fail "the 16 connections were not all accepted"; sleep 0.01
+    done
     kill -TERM "$pid"
     wait $rpid
     wait "$pid"

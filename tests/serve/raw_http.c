@@ -14,8 +14,8 @@
  *       answer's status line if one came.
  *   raw_http inflight PORT TOKEN FILE...
  *       one POST /v1/events per FILE, each on its own connection: the
- *       headers and half of the body, then "partial" on stdout, then 500 ms
- *       later the rest.  Prints "answered A of N, 202: K".
+ *       headers and half of the body, then "partial" on stdout, then a
+ *       second later the rest.  Prints "answered A of N, 202: K".
  *
  * SRC: the local address to connect from (127.0.0.2 ... are loopback too),
  * so tests can be several clients.
@@ -211,7 +211,7 @@ static int inflight(int port, const char *token, int n, char **files)
     }
     printf("partial\n");
     fflush(stdout);
-    struct timespec ts = { 0, 500 * 1000000L };
+    struct timespec ts = { 1, 0 };
     nanosleep(&ts, NULL);
     for (int i = 0; i < n; i++) send_all(fd[i], body[i] + bl[i] / 2, bl[i] - bl[i] / 2);
     int answered = 0, accepted = 0;
