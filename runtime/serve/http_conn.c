@@ -24,6 +24,7 @@ struct HcConn {
     int ops_only;
     int closing;                    /* the reaper shut it down */
     int in_request;                 /* counted in inflight */
+    unsigned served;                /* requests answered on it */
     HcState state;
     int64_t since;                  /* monotonic ms: the current deadline's start */
 };
@@ -71,7 +72,9 @@ static void *reaper(void *arg)
                           : k->state == HC_BODY ? h->cfg.request_ms : 0;
             if (!limit || k->closing || now - k->since <= limit) continue;
             h->timed_out++;
-            cut(k, 1);
+            /* an idle kept-alive connection is closed without a word: a
+             * client may be sending its next request on it right now */
+            cut(k, k->state != HC_IDLE || k->served == 0);
         }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -217,6 +220,7 @@ void hc_done(HttpConns *h, HcConn *k)
     pthread_mutex_lock(&h->mu);
     if (k->in_request) {
         k->in_request = 0;
+        k->served++;
         h->inflight--;
         if (h->draining) h->drained++;
         pthread_cond_broadcast(&h->cond);

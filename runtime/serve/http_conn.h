@@ -11,7 +11,8 @@
  *     more is closed at once, unanswered;
  *   - a request's headers must arrive within `header_ms` of the
  *     connection's start (or of the answer before, on a kept-alive
- *     connection), its body within `request_ms`: else 408 and closed;
+ *     connection), its body within `request_ms`: else 408 and closed (an
+ *     idle kept-alive connection: closed without the 408);
  *   - at stop (hc_drain) nothing new is begun (503, Connection: close) and
  *     requests in flight run to their answer.
  *
