@@ -120,6 +120,30 @@ static void check_ops(void)
                    "  map e when body.a + 1 == 2 { id = body.id }\n}\n", &b, first, sizeof first);
     CHECK(nerr && strstr(first, "the operator '+' cannot be stored in a source map"), "'+' in a source map is refused (B001)");
     if (!nerr) bundle_free(&b);
+
+    /* `tolerance` only where the signature covers a time stamp: a bundle
+     * from before dnac refused it elsewhere is named at start (issue 19) */
+    nerr = compile("module t\nevent e { id: string }\n"
+                   "source a {\n  path \"/v1/sources/a\"\n  signature hmac_sha256 header \"X-Sig\" secret env(\"A_SECRET\")\n"
+                   "  map e { id = body.id }\n}\n"
+                   "source w {\n  path \"/v1/sources/w\"\n  signature standard_webhooks secret env(\"W_SECRET\")\n  tolerance 2m\n"
+                   "  map e { id = body.id }\n}\n", &b, first, sizeof first);
+    CHECK(nerr == 0, first);
+    if (!nerr) {
+        const DnaSource *sa = wh_find(&b, "a"), *sw = wh_find(&b, "w");
+        CHECK(sa && sw && !wh_tolerance_ignored(&b, sa) && !wh_tolerance_ignored(&b, sw), "no tolerance ignored");
+        DnaOpt *oa = NULL, *ow = NULL;
+        for (uint32_t i = 0; sa && i < sa->nopts; i++)
+            if (!strcmp(bundle_str(&b, b.opts[sa->opt + i].key), "signature")) oa = &b.opts[sa->opt + i];
+        for (uint32_t i = 0; sw && i < sw->nopts; i++)
+            if (!strcmp(bundle_str(&b, b.opts[sw->opt + i].key), "signature")) ow = &b.opts[sw->opt + i];
+        CHECK(oa && ow, "the signature settings are in the bundle");
+        if (oa && ow) {
+            ow->word = oa->word;                /* what an older dnac let through: hmac_sha256 with a tolerance */
+            CHECK(wh_tolerance_ignored(&b, sw), "a tolerance on hmac_sha256 is named as ignored");
+        }
+        bundle_free(&b);
+    }
 }
 
 int main(void)
