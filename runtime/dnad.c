@@ -31,9 +31,12 @@ static const char usage_text[] =
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
     "         [--strict] [--format text|markdown] [--threads N]\n"
+    "         [--effects all|external|none]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
-    "                           baseline DIR/diff.jsonl; a summary on stdout\n"
+    "                           baseline DIR/diff.jsonl; a summary on stdout;\n"
+    "                           --effects: every effect (default), only those that\n"
+    "                           serve would put in the outbox, or none (empty file)\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
@@ -107,7 +110,7 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--effects")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
@@ -117,6 +120,12 @@ static int cmd_replay(int argc, char **argv)
                 long t = strtol(v, &end, 10);
                 if (*end || t < 1 || t > 16) return usage_error("--threads takes 1 to 16, not '%s'", v);
                 o.threads = (int)t;
+            }
+            else if (!strcmp(a, "--effects")) {
+                if (!strcmp(v, "all")) o.effects = REP_EFFECTS_ALL;
+                else if (!strcmp(v, "external")) o.effects = REP_EFFECTS_EXTERNAL;
+                else if (!strcmp(v, "none")) o.effects = REP_EFFECTS_NONE;
+                else return usage_error("unknown --effects '%s' (all, external or none)", v);
             }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #define MAX_REPORTED 20     /* rejected lines listed in the summary */
+#define OUT_BUFFER (1 << 20) /* effects.jsonl and state.jsonl go out in writes this large */
 
 typedef struct Rejected { uint64_t line; char why[256]; } Rejected;
 
@@ -26,6 +27,7 @@ typedef struct Run {
     Engine *eng;
     Store *st;
     FILE *effects;              /* or NULL */
+    int which;                  /* REP_EFFECTS_* */
     uint64_t lines, rejected, duplicates;
     uint64_t after_until;       /* events later than --until: read, not applied */
     Rejected rej[MAX_REPORTED];
@@ -37,10 +39,22 @@ typedef struct Run {
     double seconds;
 } Run;
 
+/* What `dnad serve`'s worker puts in the outbox (worker.c, wk_sink):
+ * external, not shadow, with a connector in its detail. */
+static int enters_outbox(const EngEffect *ef)
+{
+    if (!ef->external || ef->mode == DM_SHADOW) return 0;
+    json_t *j = json_loadb(ef->line, ef->len, 0, NULL);
+    const char *c = json_string_value(json_object_get(json_object_get(j, "detail"), "connector"));
+    int yes = c && *c;
+    json_decref(j);
+    return yes;
+}
+
 static void sink(void *ud, const EngEffect *ef)
 {
     Run *r = ud;
-    if (r->effects) {
+    if (r->effects && (r->which == REP_EFFECTS_ALL || (r->which == REP_EFFECTS_EXTERNAL && enters_outbox(ef)))) {
         fwrite(ef->line, 1, ef->len, r->effects);
         fputc('\n', r->effects);
     }
@@ -191,6 +205,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     memset(r, 0, sizeof *r);
     r->b = b;
     r->effects = effects;
+    r->which = o->effects;
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
     if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
@@ -322,6 +337,7 @@ static int write_state(Run *r, const char *path)
 {
     FILE *f = fopen(path, "wb");
     if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    setvbuf(f, NULL, _IOFBF, OUT_BUFFER);
     uint64_t n;
     Row *rows = sorted_rows(r, &n);
     JsonW w;
@@ -552,6 +568,7 @@ int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *out)
     snprintf(path, sizeof path, "%s/effects.jsonl", o->out);
     FILE *ef = fopen(path, "wb");
     if (!ef) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    setvbuf(ef, NULL, _IOFBF, OUT_BUFFER);
     Run cur;
     int rc = run_events(&cur, b, o, ef);
     if (fclose(ef) && !rc) rc = 2;
