@@ -24,6 +24,7 @@
  *   build/tests/bench/bench_replay /tmp/rules.dnab N LEADS [FILE]
  *   build/tests/bench/bench_replay --generate FILE N LEADS      only write the events
  *   build/tests/bench/bench_replay --generate-bench FILE N LEADS
+ *   build/tests/bench/bench_replay --file FILE BUNDLE     replay FILE (kept), no generation
  *        only write the events of tests/bench/bench_rules.dna (run_bench_replay.sh)
  * or sh tests/bench/run_bench_replay.sh (builds, compiles the rules, runs).
  * FILE defaults to bench_replay_events.jsonl in $TMPDIR (or /tmp); it is
@@ -354,17 +355,25 @@ int main(int argc, char **argv)
         if (fclose(f) || rc) { fprintf(stderr, "bench_replay: cannot write %s\n", argv[2]); return 2; }
         return 0;
     }
+    const char *given = NULL;                   /* --file FILE: replay these events, do not generate */
+    if (argc == 4 && !strcmp(argv[1], "--file")) {
+        given = argv[2];
+        argv += 2;
+        argc = 2;
+    }
     if (argc < 2 || argc > 5 || argv[1][0] == '-') {
         fprintf(stderr, "usage: bench_replay BUNDLE [EVENTS [LEADS [FILE]]]\n"
                         "       bench_replay --generate FILE EVENTS LEADS\n"
-                        "       bench_replay --generate-bench FILE EVENTS LEADS\n");
+                        "       bench_replay --generate-bench FILE EVENTS LEADS\n"
+                        "       bench_replay --file FILE BUNDLE\n");
         return 2;
     }
     uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
     uint32_t nleads = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 50000;
     char path[4096];
     const char *tmpdir = getenv("TMPDIR");
-    if (argc > 4) snprintf(path, sizeof path, "%s", argv[4]);
+    if (given) snprintf(path, sizeof path, "%s", given);
+    else if (argc > 4) snprintf(path, sizeof path, "%s", argv[4]);
     else snprintf(path, sizeof path, "%s/bench_replay_events.jsonl", tmpdir && *tmpdir ? tmpdir : "/tmp");
 
     DnaBundle b;
@@ -372,8 +381,8 @@ int main(int argc, char **argv)
     if (bundle_load_file(argv[1], &b, &res) != DNA_LOAD_OK) { fprintf(stderr, "bench_replay: %s\n", res.msg); return 1; }
 
     double t0 = now_s();
-    FILE *f = fopen(path, "wb");
-    if (!f || generate(f, n, nleads) || fclose(f)) { fprintf(stderr, "bench_replay: cannot write %s\n", path); return 2; }
+    FILE *f = given ? NULL : fopen(path, "wb");
+    if (!given && (!f || generate(f, n, nleads) || fclose(f))) { fprintf(stderr, "bench_replay: cannot write %s\n", path); return 2; }
     double tgen = now_s() - t0;
 
     /* pass 1: read and parse only */
@@ -465,6 +474,6 @@ int main(int argc, char **argv)
     eng_free(e);
     st->ops->free(st);
     bundle_free(&b);
-    if (argc <= 4) remove(path);
+    if (argc <= 4 && !given) remove(path);
     return rejected ? 1 : 0;
 }
