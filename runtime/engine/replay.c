@@ -2,6 +2,7 @@
  * replay.c - running a bundle over a JSONL file of events (replay.h).
  */
 #include "engine/replay.h"
+#include "engine/parse_arena.h"
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "base/json.h"
@@ -192,7 +193,9 @@ static void *parser(void *arg)
         if (!b) { pthread_mutex_unlock(&p->mu); return NULL; }
         b->state = 2;
         pthread_mutex_unlock(&p->mu);
+        pa_begin((int)(b - p->ring));       /* the batch's documents live until it is free again */
         parse_batch(b);
+        pa_end();
         pthread_mutex_lock(&p->mu);
         b->state = 3;
         pthread_cond_broadcast(&p->cv);
@@ -216,6 +219,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     json_object_seed(0);                        /* before documents are made on other threads */
+    pa_init(RING);                              /* or malloc, if the address space is not there */
     int nthreads = o->threads > 0 ? o->threads : 1;
     if (nthreads > 16) nthreads = 16;
     pthread_t rt, pt[16];
@@ -286,6 +290,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
         for (uint32_t k = 0; k < p->ring[i].n; k++) if (p->ring[i].doc[k]) json_decref(p->ring[i].doc[k]);
         free(p->ring[i].buf);
     }
+    pa_done();                                  /* every document of every batch is freed */
     if (p->in != stdin) fclose(p->in);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
