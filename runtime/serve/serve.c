@@ -7,6 +7,7 @@
  * flight.  The other parts: intake.c, worker.c, reload.c, deliverer.c,
  * http_*.c; what they share and the lock order are in serve_int.h.
  */
+#include "serve/checkpoint.h"
 #include "serve/serve_int.h"
 #include "serve/webhook.h"
 #include <microhttpd.h>
@@ -69,6 +70,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     struct MHD_Daemon *http = NULL;
     pthread_t tc, tw, td;
     int have_c = 0, have_w = 0, have_d = 0;
+    Ckpt *ck = NULL;
     /* signals: blocked in every thread, taken by sigwait below */
     sigset_t set;
     sigemptyset(&set);
@@ -90,6 +92,14 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
      * most the newest worker commits, whose events are then pending again
      * and run again, effects and all, in one piece. */
     db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
+    /* no commit checkpoints the WAL: a thread of its own does (checkpoint.h) */
+    ckpt_not_in_commit(s->wdb);
+    ckpt_not_in_commit(s->pdb);
+    ckpt_not_in_commit(s->rdb);
+    if (!(ck = ckpt_start(cfg->db_path, err, sizeof err))) {
+        slog("error", "cannot start the checkpoint thread", "error", SL_STR, err, NULL);
+        goto out;
+    }
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
     if (!cfg->no_delivery) {
         if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
@@ -99,6 +109,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         /* an outcome lost to a power cut means one more attempt, with the
          * same key: the delivery loop's commits need not wait for the disk */
         db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
+        ckpt_not_in_commit(s->ddb);
         if (!(s->dlv = srv_new_delivery(s, b))) goto out;
     }
     s->commit_running = 1;
@@ -154,6 +165,7 @@ out:
     s->stop_deliver = 1;
     pthread_mutex_unlock(&s->mu);
     if (have_d) pthread_join(td, NULL);
+    ckpt_stop(ck);                                          /* the last checkpoint, after the last commit */
     dlv_free(s->dlv);
     sqlite3_close(s->ddb);
     if (atomic_load(&s->fatal)) rc = 1;
