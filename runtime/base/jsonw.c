@@ -121,11 +121,43 @@ static void escape(JsonW *w, unsigned char c)
     put(w, buf, n);
 }
 
+/* the index of the first byte of s that needs an escape, or n */
+static size_t clean_prefix(const char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t x;
+    while (i + 8 <= n && (memcpy(&x, s + i, 8), !word_needs_escape(x))) i += 8;
+    if (i < n && n - i < 8) {                   /* the tail as one word, padded with a byte that passes */
+        x = ONES * 'a';
+        memcpy(&x, s + i, n - i);
+        if (!word_needs_escape(x)) return n;
+    }
+    while (i < n && !needs_escape[(unsigned char)s[i]]) i++;
+    return i;
+}
+
+/* pre + "s" + post, s needing no escape: one reservation, one copy */
+static void put_quoted_clean(JsonW *w, char pre, const char *s, size_t n, char post)
+{
+    if (!reserve(w, n + 4)) return;
+    char *d = w->p + w->n;
+    if (pre) *d++ = pre;
+    *d++ = '"';
+    memcpy(d, s, n);
+    d += n;
+    *d++ = '"';
+    if (post) *d++ = post;
+    *d = 0;
+    w->n = (size_t)(d - w->p);
+}
+
 /* s as a JSON string: scanned 8 bytes at a time, copied in runs */
 static void quoted(JsonW *w, const char *s, size_t n)
 {
+    size_t i = clean_prefix(s, n);
+    if (i == n) { put_quoted_clean(w, 0, s, n, 0); return; }
     putc_(w, '"');
-    size_t run = 0, i = 0;
+    size_t run = 0;
     for (;;) {
         uint64_t x;
         while (i + 8 <= n && (memcpy(&x, s + i, 8), !word_needs_escape(x))) i += 8;
@@ -139,15 +171,32 @@ static void quoted(JsonW *w, const char *s, size_t n)
     putc_(w, '"');
 }
 
+/* the comma sep() would write, without writing it */
+static char comma(JsonW *w)
+{
+    uint8_t f = w->first[w->depth];
+    w->first[w->depth] = 0;
+    return f ? 0 : ',';
+}
+
 void jw_key(JsonW *w, const char *k)
 {
-    sep(w);
-    quoted(w, k, strlen(k));
-    putc_(w, ':');
+    size_t n = strlen(k);
+    if (clean_prefix(k, n) == n) put_quoted_clean(w, comma(w), k, n, ':');
+    else {
+        sep(w);
+        quoted(w, k, n);
+        putc_(w, ':');
+    }
     w->first[w->depth] = 2;
 }
 
-void jw_strn(JsonW *w, const char *s, size_t n) { sep(w); quoted(w, s ? s : "", s ? n : 0); }
+void jw_strn(JsonW *w, const char *s, size_t n)
+{
+    if (!s) { s = ""; n = 0; }
+    if (clean_prefix(s, n) == n) put_quoted_clean(w, comma(w), s, n, 0);
+    else { sep(w); quoted(w, s, n); }
+}
 void jw_str(JsonW *w, const char *s) { jw_strn(w, s, s ? strlen(s) : 0); }
 
 /* digits of u at the end of buf; returns the first */
