@@ -127,12 +127,7 @@ static size_t clean_prefix(const char *s, size_t n)
     size_t i = 0;
     uint64_t x;
     while (i + 8 <= n && (memcpy(&x, s + i, 8), !word_needs_escape(x))) i += 8;
-    if (i < n && n - i < 8) {                   /* the tail as one word, padded with a byte that passes */
-        x = ONES * 'a';
-        memcpy(&x, s + i, n - i);
-        if (!word_needs_escape(x)) return n;
-    }
-    while (i < n && !needs_escape[(unsigned char)s[i]]) i++;
+    while (i < n && !needs_escape[(unsigned char)s[i]]) i++;     /* the tail, or the word with the escape */
     return i;
 }
 
