@@ -15,6 +15,8 @@
 #   jansson   bench_jansson: json_loadb + json_decref per line, one thread
 # and prints the medians over RUNS: wall seconds, events/s, peak RSS, peak
 # RSS per lead and per event, and the ratios dnad/node, dnad/jansson.
+# BENCH_BASELINE=DIR (another build tree, e.g. of main) adds base-t1 and
+# base-t2: its dnad timed the same way in the same runs, for before/after.
 # Then once, in process, bench_replay --file: the engine's own state bytes
 # per lead (store_mem_bytes).  Use a Release build for figures worth quoting.
 # ctest runs it once at a tiny size (bench/replay_smoke, label bench): the
@@ -52,15 +54,21 @@ timed() {
 }
 
 : >"$tmp/times"
+per=5
+[ -n "${BENCH_BASELINE:-}" ] && per=7
 i=0
 while [ "$i" -lt "$runs" ]; do
     i=$((i + 1))
     timed dnad-t1 "$dnad" replay "$tmp/rules.dnab" "$data" --out "$tmp/out" --effects all --threads 1
     timed dnad-t2 "$dnad" replay "$tmp/rules.dnab" "$data" --out "$tmp/out" --effects all --threads 2
     timed dnad-ext "$dnad" replay "$tmp/rules.dnab" "$data" --out "$tmp/out" --effects external
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        timed base-t1 "$BENCH_BASELINE/runtime/dnad" replay "$tmp/rules.dnab" "$data" --out "$tmp/out" --threads 1
+        timed base-t2 "$BENCH_BASELINE/runtime/dnad" replay "$tmp/rules.dnab" "$data" --out "$tmp/out" --threads 2
+    fi
     timed node node "$root/tests/bench/peer/bench_rules.js" "$data" "$tmp/out"
     timed jansson "$bench/bench_jansson" "$data"
-    echo "run $i/$runs: $(tail -5 "$tmp/times" | awk '{printf "%s %.2fs  ", $1, $2}')"
+    echo "run $i/$runs: $(tail -n "$per" "$tmp/times" | awk '{printf "%s %.2fs  ", $1, $2}')"
 done
 
 # the counts of the last dnad run (events, entities) for the per-event and per-lead figures
@@ -73,7 +81,7 @@ lines=$(wc -l <"$data")
 echo
 echo "replay benchmark: $lines lines ($nev events, $nent leads) of $(basename "$data"), tests/bench/bench_rules.dna;"
 echo "effects.jsonl $((effbytes / 1000000)) MB; medians of $runs runs"
-awk -v nev="$nev" -v nent="$nent" -v lines="$lines" '
+awk -v nev="$nev" -v nent="$nent" -v lines="$lines" -v base="${BENCH_BASELINE:+1}" '
 function median(name,   n, i, j, t, a) {
     n = 0
     for (i = 1; i <= cnt; i++) if (nm[i] == name) a[++n] = val[i]
@@ -82,9 +90,9 @@ function median(name,   n, i, j, t, a) {
 }
 { cnt++; nm[cnt] = $1; val[cnt] = $2; nm2[cnt] = $1; kb[cnt] = $3 }
 END {
-    split("dnad-t1 dnad-t2 dnad-ext node jansson", names, " ")
+    nn = split(base ? "dnad-t1 dnad-t2 dnad-ext base-t1 base-t2 node jansson" : "dnad-t1 dnad-t2 dnad-ext node jansson", names, " ")
     printf "  %-9s %9s %12s %10s %10s %10s\n", "", "wall s", "events/s", "peak MB", "B/lead", "B/event"
-    for (k = 1; k <= 5; k++) {
+    for (k = 1; k <= nn; k++) {
         s = median(names[k])
         for (i = 1; i <= cnt; i++) { tmpv[i] = val[i]; val[i] = kb[i] }
         m = median(names[k])
@@ -96,6 +104,7 @@ END {
     printf "  ratios (events/s): dnad-t1/node %.2f, dnad-t2/node %.2f, dnad-t1/jansson %.2f, dnad-t2/jansson %.2f\n",
         wall["node"] / wall["dnad-t1"], wall["node"] / wall["dnad-t2"],
         (nev / wall["dnad-t1"]) / (lines / wall["jansson"]), (nev / wall["dnad-t2"]) / (lines / wall["jansson"])
+    if (base) printf "  against the baseline (wall): t1 %.2fx, t2 %.2fx faster\n", wall["base-t1"] / wall["dnad-t1"], wall["base-t2"] / wall["dnad-t2"]
     printf "  goals: >= 300000 events/s, >= 5x node, peak RSS <= 150 MB\n"
 }' "$tmp/times"
 echo
