@@ -3,6 +3,7 @@
  */
 #include "serve/checkpoint.h"
 #include "store/db_sqlite.h"
+#include "base/slog.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,11 +52,15 @@ static void *loop(void *arg)
     return NULL;
 }
 
-Ckpt *ckpt_start(const char *path, char *err, size_t errlen)
+Ckpt *ckpt_start(const char *path, sqlite3 *const *conns, int n, char *err, size_t errlen)
 {
+    for (int i = 0; i < n; i++) ckpt_not_in_commit(conns[i]);
     Ckpt *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    if (!(c->db = db_open(path, err, errlen))) { free(c); return NULL; }
+    if (!c || !(c->db = db_open(path, err, errlen))) {
+        slog("error", "cannot start the checkpoint thread", "error", SL_STR, c ? err : "out of memory", NULL);
+        free(c);
+        return NULL;
+    }
     ckpt_not_in_commit(c->db);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -64,6 +69,7 @@ Ckpt *ckpt_start(const char *path, char *err, size_t errlen)
         pthread_cond_destroy(&c->cv);
         sqlite3_close(c->db);
         free(c);
+        slog("error", "cannot start the checkpoint thread", NULL);
         return NULL;
     }
     return c;

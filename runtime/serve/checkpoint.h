@@ -21,8 +21,9 @@
 
 typedef struct Ckpt Ckpt;
 
-/* Open the thread's connection to path and start it; NULL with err[]. */
-Ckpt *ckpt_start(const char *path, char *err, size_t errlen);
+/* Turn off checkpoint-in-commit on the daemon's n connections, open the
+ * thread's own to path and start it; NULL (logged) on failure. */
+Ckpt *ckpt_start(const char *path, sqlite3 *const *conns, int n, char *err, size_t errlen);
 /* A last checkpoint, then stop and close. */
 void  ckpt_stop(Ckpt *c);
 /* Checkpoints that found frames to copy, so far. */

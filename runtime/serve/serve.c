@@ -92,14 +92,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
      * most the newest worker commits, whose events are then pending again
      * and run again, effects and all, in one piece. */
     db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
-    /* no commit checkpoints the WAL: a thread of its own does (checkpoint.h) */
-    ckpt_not_in_commit(s->wdb);
-    ckpt_not_in_commit(s->pdb);
-    ckpt_not_in_commit(s->rdb);
-    if (!(ck = ckpt_start(cfg->db_path, err, sizeof err))) {
-        slog("error", "cannot start the checkpoint thread", "error", SL_STR, err, NULL);
-        goto out;
-    }
+    if (!(ck = ckpt_start(cfg->db_path, (sqlite3 *[]){ s->wdb, s->pdb, s->rdb }, 3, err, sizeof err))) goto out;
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
     if (!cfg->no_delivery) {
         if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
@@ -108,8 +101,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         }
         /* an outcome lost to a power cut means one more attempt, with the
          * same key: the delivery loop's commits need not wait for the disk */
-        db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
-        ckpt_not_in_commit(s->ddb);
+        db_exec(s->ddb, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0");     /* see checkpoint.h */
         if (!(s->dlv = srv_new_delivery(s, b))) goto out;
     }
     s->commit_running = 1;
