@@ -13,8 +13,10 @@
 #   dnad-ext  the same, default threads, --effects external (the outbox only)
 #   node      tests/bench/peer/bench_rules.js, the rules in plain JavaScript
 #   jansson   bench_jansson: json_loadb + json_decref per line, one thread
-# and prints the medians over RUNS: wall seconds, events/s, peak RSS, peak
-# RSS per lead and per event, and the ratios dnad/node, dnad/jansson.
+# and prints the medians over RUNS: wall seconds, events/s, CPU seconds
+# (user + system, all threads: what a busy machine cannot inflate as much
+# as the wall), peak RSS, peak RSS per lead and per event, and the ratios
+# dnad/node, dnad/jansson.
 # BENCH_BASELINE=DIR (another build tree, e.g. of main) adds base-t1 and
 # base-t2: its dnad timed the same way in the same runs, for before/after.
 # Then once, in process, bench_replay --file: the engine's own state bytes
@@ -40,12 +42,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 (cd "$root/tests/bench" && "$dnac" compile bench_rules.dna -o "$tmp/rules.dnab")
 
-# one timed process: NAME COMMAND...; appends "NAME SECONDS KB" to $tmp/times
+# one timed process: NAME COMMAND...; appends "NAME SECONDS KB USER SYS" to $tmp/times
 timed() {
     name=$1
     shift
     rm -rf "$tmp/out"
-    if ! /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" >"$tmp/stdout" 2>"$tmp/stderr"; then
+    if ! /usr/bin/time -f '%e %M %U %S' -o "$tmp/t" "$@" >"$tmp/stdout" 2>"$tmp/stderr"; then
         echo "run_bench_replay: $name failed:" >&2
         cat "$tmp/stderr" >&2
         exit 1
@@ -88,18 +90,20 @@ function median(name,   n, i, j, t, a) {
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ cnt++; nm[cnt] = $1; val[cnt] = $2; nm2[cnt] = $1; kb[cnt] = $3 }
+{ cnt++; nm[cnt] = $1; val[cnt] = $2; kb[cnt] = $3; cpu[cnt] = $4 + $5 }
 END {
     nn = split(base ? "dnad-t1 dnad-t2 dnad-ext base-t1 base-t2 node jansson" : "dnad-t1 dnad-t2 dnad-ext node jansson", names, " ")
-    printf "  %-9s %9s %12s %10s %10s %10s\n", "", "wall s", "events/s", "peak MB", "B/lead", "B/event"
+    printf "  %-9s %9s %12s %8s %10s %10s %10s\n", "", "wall s", "events/s", "cpu s", "peak MB", "B/lead", "B/event"
     for (k = 1; k <= nn; k++) {
         s = median(names[k])
         for (i = 1; i <= cnt; i++) { tmpv[i] = val[i]; val[i] = kb[i] }
         m = median(names[k])
+        for (i = 1; i <= cnt; i++) val[i] = cpu[i]
+        c = median(names[k])
         for (i = 1; i <= cnt; i++) val[i] = tmpv[i]
         wall[names[k]] = s
         n = names[k] == "jansson" ? lines : nev
-        printf "  %-9s %9.2f %12.0f %10.1f %10.0f %10.0f\n", names[k], s, n / s, m / 1024, m * 1024 / nent, m * 1024 / n
+        printf "  %-9s %9.2f %12.0f %8.2f %10.1f %10.0f %10.0f\n", names[k], s, n / s, c, m / 1024, m * 1024 / nent, m * 1024 / n
     }
     printf "  ratios (events/s): dnad-t1/node %.2f, dnad-t2/node %.2f, dnad-t1/jansson %.2f, dnad-t2/jansson %.2f\n",
         wall["node"] / wall["dnad-t1"], wall["node"] / wall["dnad-t2"],
