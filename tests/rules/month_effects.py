@@ -6,12 +6,15 @@ to a lead without an email address (or after it stopped taking mail), only
 critical and high alerts are escalated, nothing is routed or enrolled for an
 anonymous lead, and the digest posts on weekdays only.
 
-    month_effects.py --dnac DNAC --dnad DNAD --rules DIR --events FILE --work DIR [--report]
+    month_effects.py --dnac DNAC --dnad DNAD --rules DIR --events FILE --work DIR
+                     [--report | --expect KIND ...]
 
 It compiles DIR into WORK/rules.dnab, replays FILE into WORK/out, prints the
 month's effect counts and every violation (the first few of each kind), and
 exits 1 when there is one (0 with --report, which only counts: the command
-that measures rules that are not yet clean).
+that measures rules that are not yet clean).  --expect names the kinds of
+violation the run must find, each at least once, and no other kind (the
+checker's own test: tests/rules/bad/ commits each of them).
 
 A lead is anonymous while it has no email: its key in replay output is its
 first identity that is set, and `email` is the shipped lead's first identity,
@@ -73,6 +76,8 @@ def main():
     for o in ("dnac", "dnad", "rules", "events", "work"):
         ap.add_argument("--" + o, required=True)
     ap.add_argument("--report", action="store_true", help="count, never fail")
+    ap.add_argument("--expect", nargs="+", default=None, metavar="KIND",
+                    help="the violations the run must find, e.g. 'task without an assignee'")
     a = ap.parse_args()
 
     trig, zone = workflow_triggers(a.rules)
@@ -148,6 +153,16 @@ def main():
         for e in bad[what][:3]:
             print("    " + json.dumps(e, ensure_ascii=False)[:400])
         n += len(bad[what])
+    if a.expect is not None:
+        want, got = set(a.expect), set(bad)
+        for k in sorted(want - got):
+            print("FAIL: expected a violation '%s', found none" % k)
+        for k in sorted(got - want):
+            print("FAIL: found violations '%s', not expected" % k)
+        if want != got:
+            return 1
+        print("ok: found exactly the %d kinds of violation expected" % len(want))
+        return 0
     if n and not a.report:
         print("FAIL: %d effects a sales team should not get" % n)
         return 1
