@@ -36,7 +36,15 @@ const char *eng_effect_name(EffKind k) { return k < EFF__COUNT ? eff_names[k] : 
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static void unit_reads(Engine *e, uint32_t ui, UnitReads *out)
+/* dna_malloc, zeroed: what eng_free meets after a failed eng_new is NULL or valid. */
+static void *zalloc(size_t n)
+{
+    void *p = dna_malloc(n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+static int unit_reads(Engine *e, uint32_t ui, UnitReads *out)
 {
     const DnaBundle *b = e->b;
     const DnaUnit *u = &b->units[ui];
@@ -54,19 +62,17 @@ static void unit_reads(Engine *e, uint32_t ui, UnitReads *out)
     out->v = n ? dna_malloc(sizeof(UnitRead) * n) : NULL;
     if (out->v) memcpy(out->v, tmp, sizeof(UnitRead) * n);
     else out->n = 0;
+    return out->v || !n;
 }
 
 static int build_index(Engine *e)
 {
     const DnaBundle *b = e->b;
     uint32_t ne = b->nentities ? b->nentities : 1;
-    e->trig_event = dna_malloc(sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
-    e->trig_kind = dna_malloc(sizeof(uint32_t) * DK__COUNT * ne);
-    e->trig_fields = dna_malloc(sizeof(uint32_t *) * ne);
+    e->trig_event = zalloc(sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
+    e->trig_kind = zalloc(sizeof(uint32_t) * DK__COUNT * ne);
+    e->trig_fields = zalloc(sizeof(uint32_t *) * ne);
     if (!e->trig_event || !e->trig_kind || !e->trig_fields) return 0;
-    memset(e->trig_event, 0, sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
-    memset(e->trig_kind, 0, sizeof(uint32_t) * DK__COUNT * ne);
-    memset(e->trig_fields, 0, sizeof(uint32_t *) * ne);
     for (uint32_t k = 0; k < b->nentities; k++) {
         uint32_t n = 0;
         for (uint32_t i = 0; i < b->ntriggers; i++) n += b->triggers[i].kind == DK_FIELD && b->triggers[i].a == k;
@@ -120,15 +126,12 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
     jw_init(&e->w);
     jw_init(&e->tw);
     e->evtype = DNA_NIL;
-    e->ledger_of = dna_malloc(sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
-    e->nledgers = dna_malloc(sizeof(uint32_t) * (b->nentities ? b->nentities : 1));
-    e->reads = dna_malloc(sizeof(UnitReads) * (b->nunits ? b->nunits : 1));
-    e->teams = dna_malloc(sizeof(TeamState) * (b->nteams ? b->nteams : 1));
-    e->seqcount = dna_malloc(sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
+    e->ledger_of = zalloc(sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
+    e->nledgers = zalloc(sizeof(uint32_t) * (b->nentities ? b->nentities : 1));
+    e->reads = zalloc(sizeof(UnitReads) * (b->nunits ? b->nunits : 1));
+    e->teams = zalloc(sizeof(TeamState) * (b->nteams ? b->nteams : 1));
+    e->seqcount = zalloc(sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
     if (!e->ledger_of || !e->nledgers || !e->reads || !e->teams || !e->seqcount) { eng_free(e); return NULL; }
-    memset(e->seqcount, 0, sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
-    memset(e->ledger_of, 0, sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
-    memset(e->teams, 0, sizeof(TeamState) * (b->nteams ? b->nteams : 1));
     for (uint32_t k = 0; k < b->nentities; k++) {
         const DnaEntity *en = &b->entities[k];
         e->ledger_of[k] = dna_malloc(sizeof(uint32_t) * (en->nslots ? en->nslots : 1));
@@ -140,15 +143,14 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
         }
         e->nledgers[k] = n;
     }
-    for (uint32_t i = 0; i < b->nunits; i++) unit_reads(e, i, &e->reads[i]);
+    for (uint32_t i = 0; i < b->nunits; i++)
+        if (!unit_reads(e, i, &e->reads[i])) { eng_free(e); return NULL; }
     if (!build_index(e)) { eng_free(e); return NULL; }
     for (uint32_t i = 0; i < b->nteams; i++) {
         uint32_t m = b->teams[i].nmembers ? b->teams[i].nmembers : 1;
-        e->teams[i].current = dna_malloc(sizeof(int64_t) * m);
-        e->teams[i].credit = dna_malloc(sizeof(int64_t) * m);
-        if (!e->teams[i].current || !e->teams[i].credit) { e->teams[i].current = e->teams[i].credit = NULL; continue; }
-        memset(e->teams[i].current, 0, sizeof(int64_t) * m);
-        memset(e->teams[i].credit, 0, sizeof(int64_t) * m);
+        e->teams[i].current = zalloc(sizeof(int64_t) * m);
+        e->teams[i].credit = zalloc(sizeof(int64_t) * m);
+        if (!e->teams[i].current || !e->teams[i].credit) { eng_free(e); return NULL; }
     }
     return e;
 }
@@ -509,8 +511,13 @@ static void accept_at(Engine *e, int64_t at, const char *id, uint32_t evtype)
 
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen)
 {
+    uint64_t refused = dna_mem_refused();
     JsonError je;
     json_t *root = dna_json_parse(json, len, &je);
+    if (!root && dna_mem_refused() != refused) {
+        snprintf(why, whylen, "out of memory");
+        return ENG_NOMEM;
+    }
     if (!root) {
         snprintf(why, whylen, "malformed JSON at column %d: %s", je.column, je.text);
         e->stats.rejected++;
@@ -521,7 +528,22 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
     return rc;
 }
 
+static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen);
+
+/* An allocation refused anywhere in the event (the store, ledgers, timers,
+ * effect lines) makes it ENG_NOMEM: part of it did not happen. */
 EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+{
+    uint64_t refused = dna_mem_refused();
+    EngResult rc = event_doc(e, root, why, whylen);
+    if (dna_mem_refused() != refused) {
+        snprintf(why, whylen, "out of memory");
+        rc = ENG_NOMEM;
+    }
+    return rc;
+}
+
+static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen)
 {
     const DnaBundle *b = e->b;
     EngResult rc = ENG_OK;
@@ -968,8 +990,9 @@ void eng_evaluate(Engine *e, Ent *x, int created)
     x->dirty = 0;
 }
 
-void eng_advance(Engine *e, int64_t wm)
+int eng_advance(Engine *e, int64_t wm)
 {
+    uint64_t refused = dna_mem_refused();
     Timer t;
     uint32_t saved_type = e->evtype;
     const char *saved_id = e->evid;
@@ -985,6 +1008,7 @@ void eng_advance(Engine *e, int64_t wm)
     e->evtype = saved_type;
     e->evid = saved_id;
     e->now = saved_now;
+    return dna_mem_refused() != refused ? -1 : 0;
 }
 
 /* ---- the state line of an entity (the replay contract) ------------------------------- */
@@ -1024,7 +1048,9 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
     if (!x || x->merged_into) return 0;
     const DnaBundle *b = e->b;
     const DnaEntity *en = &b->entities[x->kind];
+    uint64_t refused = dna_mem_refused();
     eng_settle(e, x, now);
+    if (dna_mem_refused() != refused) w->oom = 1;      /* a field could not be derived: the line is incomplete */
     jw_obj(w);
     jw_key(w, "entity"); jw_str(w, bundle_str(b, en->name));
     jw_key(w, "key"); jw_str(w, eng_key_of(e, x));

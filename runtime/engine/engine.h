@@ -91,8 +91,9 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
  * the document is borrowed. */
 struct json_t;
 EngResult eng_event_doc(Engine *e, struct json_t *root, char *why, size_t whylen);
-/* Fire every timer due at or before `watermark`. */
-void eng_advance(Engine *e, int64_t watermark);
+/* Fire every timer due at or before `watermark`.  -1: out of memory (an
+ * allocation was refused while they fired), 0 otherwise. */
+int  eng_advance(Engine *e, int64_t watermark);
 /* The latest event time seen (the watermark in replay). */
 int64_t eng_clock(const Engine *e);
 const EngStats *eng_stats(const Engine *e);
@@ -104,7 +105,7 @@ uint64_t eng_given(Engine *e, const char *kind, const char *fields_json, size_t 
 
 /* Entities: the store's handles run 1..eng_count().  eng_entity_json()
  * writes one state line (the replay contract) for a live entity at `now`;
- * it returns 0 for a merged-away handle. */
+ * it returns 0 for a merged-away handle.  Out of memory sets w->oom. */
 uint64_t eng_count(const Engine *e);
 int      eng_entity_json(Engine *e, uint64_t handle, int64_t now, JsonW *w);
 /* The entity's kind name and key (first identity value), for sorting. */
