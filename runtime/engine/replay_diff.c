@@ -584,8 +584,8 @@ int rep_diff_write(Run *base, Run *cur, const char *path, FILE *out, int markdow
     if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
     uint64_t na, nb, bucket[7] = { 0 };
     Row *ra = rep_sorted_rows(base, &na), *rb = rep_sorted_rows(cur, &nb);
-    qsort(base->acts, (size_t)base->nacts, sizeof(RepAction *), act_cmp);
-    qsort(cur->acts, (size_t)cur->nacts, sizeof(RepAction *), act_cmp);
+    if (base->nacts) qsort(base->acts, (size_t)base->nacts, sizeof(RepAction *), act_cmp);
+    if (cur->nacts) qsort(cur->acts, (size_t)cur->nacts, sizeof(RepAction *), act_cmp);
     Review rv;
     memset(&rv, 0, sizeof rv);
     JsonW w;
@@ -624,7 +624,7 @@ int rep_diff_write(Run *base, Run *cur, const char *path, FILE *out, int markdow
     if (!rc) {
         headline(out, &rv, markdown);
         if (rv.n) {
-            qsort(rv.v, (size_t)rv.n, sizeof(Change), review_cmp);
+            qsort(rv.v, (size_t)rv.n, sizeof(Change), review_cmp);         /* rv.n > 0: rv.v is set */
             table(out, &rv, markdown, limit);
             actions_section(out, &rv, markdown, limit);
         }
