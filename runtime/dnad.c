@@ -34,13 +34,16 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown] [--threads N] [--limit N] [--jit on|off|auto]\n"
+    "         [--strict] [--format text|markdown] [--threads N] [--limit N]\n"
+    "         [--effects all|external|none] [--jit on|off|auto]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl (per entity: what changed,\n"
     "                           the actions added and removed) and the review first\n"
     "                           (headline, --limit rows, default 50); a summary on\n"
-    "                           stdout\n"
+    "                           stdout; --effects: every effect (default), only\n"
+    "                           those serve would put in the outbox, or none\n"
+    "                           (an empty effects.jsonl)\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-connections-per-client N]\n"
@@ -141,7 +144,8 @@ static int cmd_replay(int argc, char **argv)
             if (jit_parse_mode(v, &m)) return usage_error("--jit takes on, off or auto, not '%s'", v);
             jit_set_mode(m);
         } else if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads") || !strcmp(a, "--limit")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--limit") ||
+            !strcmp(a, "--effects")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
@@ -156,6 +160,12 @@ static int cmd_replay(int argc, char **argv)
                 long long n = strtoll(v, &end, 10);
                 if (*end || n < 1) return usage_error("--limit takes a number of rows, not '%s'", v);
                 o.limit = (uint64_t)n;
+            }
+            else if (!strcmp(a, "--effects")) {
+                if (!strcmp(v, "all")) o.effects = REP_EFFECTS_ALL;
+                else if (!strcmp(v, "external")) o.effects = REP_EFFECTS_EXTERNAL;
+                else if (!strcmp(v, "none")) o.effects = REP_EFFECTS_NONE;
+                else return usage_error("unknown --effects '%s' (all, external or none)", v);
             }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;
