@@ -346,13 +346,16 @@ static void facts(Run *r, uint64_t h, Facts *f)
     memset(f, 0, sizeof *f);
     Ent *x = eng_entity(r->eng, h);
     if (!x) return;
-    eng_settle(r->eng, x, r->final);
+    EngView v;                                  /* a read: the entity does not change */
+    if (!eng_view(r->eng, x, r->final, &v)) { eng_view_free(&v); return; }
     const DnaBundle *b = r->b;
+    const DnaValue *sl = v.slots;
     uint32_t gs = bundle_slot(b, x->kind, "grade"), ps = bundle_slot(b, x->kind, "pipeline"),
              os = bundle_slot(b, x->kind, "owner");
-    if (gs != DNA_NIL && x->slots[gs].kind == DNA_VK_STR) snprintf(f->grade, sizeof f->grade, "%.*s", (int)x->slots[gs].len, x->slots[gs].u.s);
-    if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) snprintf(f->pipeline, sizeof f->pipeline, "%.*s", (int)x->slots[ps].len, x->slots[ps].u.s);
-    if (os != DNA_NIL && x->slots[os].kind == DNA_VK_STR) snprintf(f->owner, sizeof f->owner, "%.*s", (int)x->slots[os].len, x->slots[os].u.s);
+    if (gs != DNA_NIL && sl[gs].kind == DNA_VK_STR) snprintf(f->grade, sizeof f->grade, "%.*s", (int)sl[gs].len, sl[gs].u.s);
+    if (ps != DNA_NIL && sl[ps].kind == DNA_VK_STR) snprintf(f->pipeline, sizeof f->pipeline, "%.*s", (int)sl[ps].len, sl[ps].u.s);
+    if (os != DNA_NIL && sl[os].kind == DNA_VK_STR) snprintf(f->owner, sizeof f->owner, "%.*s", (int)sl[os].len, sl[os].u.s);
+    eng_view_free(&v);
     f->alerts = x->nsignals;
     f->actions = h < r->nactions ? r->actions[h] : 0;
 }
@@ -464,9 +467,12 @@ static void business(Run *r, FILE *out, int markdown)
         if (!x || x->merged_into) continue;
         uint32_t gs = bundle_slot(r->b, x->kind, "grade"), ps = bundle_slot(r->b, x->kind, "pipeline");
         if (gs != DNA_NIL) {
-            eng_settle(r->eng, x, r->final);
-            DnaValue v = x->slots[gs];
-            if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+            EngView vw;                         /* a read: the entity does not change */
+            if (eng_view(r->eng, x, r->final, &vw)) {
+                DnaValue v = vw.slots[gs];
+                if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+            }
+            eng_view_free(&vw);
         }
         if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) tally(pipes, &np, 32, x->slots[ps].u.s, x->slots[ps].len);
         for (uint32_t i = 0; i < x->nsignals; i++) {
