@@ -1,14 +1,29 @@
 /*
- * serve_int.h - what the daemon's parts share: serve.c (intake queue and
- * group commit, the worker, the watermark, start and stop), http_api.c
- * (the HTTP handlers), http_ops.c and http_admin.c (the operator API's
- * answers), db_sqlite.c (the SQLite store) and slog (logs).
+ * serve_int.h - what the daemon's parts share: serve.c (start and stop),
+ * intake.c (validation and the group commit), worker.c (the worker and the
+ * watermark), reload.c (bundle reload), deliverer.c (the delivery thread),
+ * http_api.c (the HTTP handlers), http_ops.c and http_admin.c (the
+ * operator API's answers).
  *
- * Locks: `mu` guards the commit queue, the watermark inputs, the counters
- * and the bundle's identity; `emu` guards the engines; `rmu` guards the
- * reader connection of the operator API; `vmu` guards the validating
- * engine; `reload_mu` lets one reload run at a time.  Order: reload_mu,
- * emu, vmu, mu; rmu alone.
+ * Locks, every one of them, and the order they are taken in (a thread
+ * holding one may take only those after it):
+ *
+ *   reload_mu  one reload at a time (srv_reload, held while it waits)
+ *   emu        the worker's engine and store: eng, st, rendering (worker,
+ *              reload's swap, the operator API's reads, delivery's hooks)
+ *   vmu        the validating engine: val, valst (intake; the swap takes
+ *              it inside emu to replace both engines at once)
+ *   mu         the commit queue, the watermark inputs, the counters, the
+ *              bundle's identity, the reload request and answer, the
+ *              stop flags; every condition variable (qcond, donecond,
+ *              workcond, reloadcond) waits on mu
+ *   rmu        the operator API's reader connection (its dead-letter and
+ *              connector actions write through it, so they take wmu inside)
+ *   wmu        the store's one writer (committer, worker, delivery loop,
+ *              those actions): never held while taking another lock
+ *
+ * So: reload_mu -> emu -> vmu -> mu, and rmu -> wmu; no thread holds a lock
+ * of one chain while taking a lock of the other.
  *
  * The bundle: `live` is the one the worker runs now (srv_b).  A reload
  * swaps it, with the engines, between two events; older bundles stay
@@ -133,6 +148,22 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen);
 int64_t srv_wall_ms(void);
 /* {"error": MESSAGE} (malloc'd; NULL only when out of memory). */
 char *srv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the threads (serve.c starts them) ---- */
+void *srv_committer(void *arg);     /* intake.c: the group commit */
+void *srv_worker(void *arg);        /* worker.c */
+void *srv_deliverer(void *arg);     /* deliverer.c */
+/* deliverer.c: the delivery loop on s->ddb with the daemon's hooks */
+Dlv *srv_new_delivery(Srv *s, const DnaBundle *b);
+
+/* intake.c: an engine that validates envelopes (its store has seen every id) */
+Engine *srv_new_validator(const DnaBundle *b, Store **st);
+/* the counters' slot of an event type (the last one: built-ins); under mu */
+uint32_t srv_type_index_locked(Srv *s, const char *type);
+/* worker.c: the watermark the worker may advance to now; under mu */
+int64_t srv_target_watermark_locked(Srv *s, int64_t wall);
+/* reload.c: bundle_id from b's checksum; under mu */
+void srv_set_bundle_id_locked(Srv *s, const DnaBundle *b);
 
 /* ---- intake: parse, validate, commit.  Returns the HTTP status and a
  * JSON body in *out (malloc'd). ---- */
