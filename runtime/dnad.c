@@ -37,7 +37,7 @@ static const char usage_text[] =
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
-    "        [--no-delivery]\n"
+    "        [--no-delivery] [--deliver-history]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
@@ -49,7 +49,19 @@ static const char usage_text[] =
     "                           ahead of the wall clock is refused;\n"
     "                           the token comes from DNA_API_TOKEN or --token-file;\n"
     "                           logs are JSON lines on stderr; SIGTERM stops cleanly,\n"
-    "                           SIGHUP loads the bundle file again\n"
+    "                           SIGHUP loads the bundle file again; the daemon goes\n"
+    "                           live when an accepted event comes within --lateness of\n"
+    "                           the wall clock: only then does the watermark follow the\n"
+    "                           wall clock, and external effects of evaluations before\n"
+    "                           that moment are history, not delivered (--deliver-history\n"
+    "                           delivers them)\n"
+    "  import --bundle B EVENTS.jsonl [--db sqlite:PATH] [--tenant default]\n"
+    "         [--deliver-history] [--max-future SECONDS]\n"
+    "                           load history into a store without events (refused\n"
+    "                           otherwise) with replay's watermark: the state is what\n"
+    "                           replay of the file gives, external effects are history\n"
+    "                           (--deliver-history: pending, for the serve that carries\n"
+    "                           on); refused lines are reported and skipped\n"
     "  migrate [--db sqlite:PATH]\n"
     "                           create the store or bring its schema up to date\n"
     "                           (serve does this too when it starts)\n"
@@ -177,7 +189,8 @@ static char *read_token_file(const char *path)
     return strdup(buf);
 }
 
-static int cmd_serve(int argc, char **argv)
+/* serve, and import (the same daemon without HTTP over a file) */
+static int serve_or_import(int argc, char **argv, int import)
 {
     SrvConfig c;
     memset(&c, 0, sizeof c);
@@ -198,7 +211,7 @@ static int cmd_serve(int argc, char **argv)
         if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
                     !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
-                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future");
+                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future") || (import && !strcmp(a, "--tenant"));
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -240,9 +253,26 @@ static int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--no-delivery") && !eq) c.no_delivery = 1;
         else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
         else if (!strcmp(a, "--no-wall-clock") && !eq) c.wall_clock = 0;
+        else if (!strcmp(a, "--deliver-history") && !eq) c.deliver_history = 1;
+        else if (import && !strcmp(a, "--tenant")) {
+            if (strcmp(v, "default")) return usage_error("--tenant '%s': this store has one tenant, 'default'", v);
+        } else if (import && a[0] != '-' && !c.import_path) c.import_path = a;
         else return usage_error("unknown argument '%s'", argv[i]);
     }
-    if (!bundle) return usage_error("%s", "serve needs --bundle B");
+    if (!bundle) return usage_error(import ? "%s" : "%s", import ? "import needs --bundle B" : "serve needs --bundle B");
+    if (import) {
+        if (!c.import_path) return usage_error("%s", "import needs an events file (JSONL, - for stdin)");
+        DnaBundle b;
+        int rc = load(bundle, &b);
+        if (rc) return rc;
+        c.no_auth = 1;                          /* no HTTP: import listens nowhere */
+        c.no_delivery = 1;                      /* the daemon that carries on delivers */
+        c.wall_clock = 0;                       /* replay's watermark: event time only */
+        c.bundle_path = bundle;
+        rc = srv_run(&b, &c);
+        bundle_free(&b);
+        return rc;
+    }
     DnaBundle b;
     int rc = load(bundle, &b);                  /* a bad bundle is refused first, token or not */
     if (rc) return rc;
@@ -395,7 +425,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--version")) { printf("dnad %s (bundle format %d)\n", DNA_VERSION, DNA_BUNDLE_VERSION); return 0; }
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
-    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) return serve_or_import(argc - 2, argv + 2, 0);
+    if (!strcmp(cmd, "import")) return serve_or_import(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 2, argv + 2);
     if (!strcmp(cmd, "dlq")) return cmd_dlq(argc - 2, argv + 2);
     if (!strcmp(cmd, "connector")) return cmd_connector(argc - 2, argv + 2);

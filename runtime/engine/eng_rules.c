@@ -140,7 +140,7 @@ void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule)
         int external = k == EFF_TASK || k == EFF_NOTIFY || k == EFF_WEBHOOK || k == EFF_CONNECTOR || k == EFF_ENROLL ||
                        k == EFF_SEQUENCE_STEP;
         EngEffect ef = { k, rule != DNA_NIL && rule < B->nrules ? B->rules[rule].mode : 0,
-                         (uint8_t)external, x ? x->handle : 0, w->p, w->n };
+                         (uint8_t)external, x ? x->handle : 0, e->now, w->p, w->n };
         e->sink(e->ud, &ef);
     }
 }

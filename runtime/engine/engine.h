@@ -70,6 +70,7 @@ typedef struct EngEffect {
     uint8_t mode;               /* DnaMode of the rule: live, approval, shadow */
     uint8_t external;           /* leaves the process: notify, webhook, connector, task, ... */
     uint64_t entity;            /* handle */
+    int64_t at;                 /* the evaluation's `now` (the line's "at") */
     const char *line;
     size_t len;
 } EngEffect;

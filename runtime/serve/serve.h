@@ -29,6 +29,8 @@ typedef struct SrvConfig {
     unsigned max_conns;
     int64_t retry_base_ms;          /* the first delivery backoff is about this long (default 1 s) */
     int no_delivery;                /* effects wait in the outbox (another process delivers) */
+    int deliver_history;            /* history (effects of evaluations before the daemon went live) is delivered too */
+    const char *import_path;        /* `dnad import`: load this JSONL file into an empty store, run it, stop */
 } SrvConfig;
 
 /* Run until SIGTERM / SIGINT.  Returns the exit status: 0 after a clean
