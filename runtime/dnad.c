@@ -30,10 +30,16 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown] [--threads N]\n"
+    "         [--strict] [--format text|markdown] [--threads N] [--max-future SECONDS]\n"
+    "  replay B --from sqlite:PATH --out DIR [...]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
-    "                           baseline DIR/diff.jsonl; a summary on stdout\n"
+    "                           baseline DIR/diff.jsonl; a summary on stdout; an event\n"
+    "                           more than --max-future (default 86400 s) ahead of the\n"
+    "                           wall clock is refused; --from replays the events table\n"
+    "                           of a store as the daemon ran it (each after the\n"
+    "                           watermark recorded with it): the same effects, byte\n"
+    "                           for byte\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
@@ -111,18 +117,62 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+/* ---- replay --from sqlite:PATH: the events table as the daemon ran it ---- */
+
+typedef struct DbSource { sqlite3 *db; sqlite3_stmt *st; } DbSource;
+
+static int db_next(void *ud, const char **body, size_t *len, int64_t *wm, int *has_wm, char *why, size_t wl)
+{
+    DbSource *d = ud;
+    int rc = sqlite3_step(d->st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) { snprintf(why, wl, "%s", sqlite3_errmsg(d->db)); return -1; }
+    *body = (const char *)sqlite3_column_text(d->st, 0);
+    *len = (size_t)sqlite3_column_bytes(d->st, 0);
+    *has_wm = sqlite3_column_type(d->st, 1) != SQLITE_NULL;
+    *wm = *has_wm ? sqlite3_column_int64(d->st, 1) : 0;
+    return 1;
+}
+
+static int open_source(const char *path, DbSource *d, RepSource *src)
+{
+    memset(d, 0, sizeof *d);
+    memset(src, 0, sizeof *src);
+    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d->db, "SELECT body, watermark FROM events WHERE tenant = '" DB_TENANT "' AND status <> 'pending' "
+                                  "ORDER BY seq", -1, &d->st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "dnad: cannot read the store '%s': %s\n", path, d->db ? sqlite3_errmsg(d->db) : "cannot open");
+        sqlite3_close(d->db);
+        return -1;
+    }
+    src->next = db_next;
+    src->ud = d;
+    src->has_final = db_meta_get(d->db, "watermark", &src->final_wm);
+    return 0;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
     ReplayOpts o;
     memset(&o, 0, sizeof o);
-    const char *bundle = NULL, *baseline = NULL;
+    o.max_future_ms = 24 * 3600 * CLK_SECOND;
+    const char *bundle = NULL, *baseline = NULL, *from = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
+            else if (!strcmp(a, "--from")) {
+                if (strncmp(v, "sqlite:", 7) || !v[7]) return usage_error("--from needs sqlite:PATH, not '%s'", v);
+                from = v + 7;
+            } else if (!strcmp(a, "--max-future")) {
+                char *end;
+                long long n = strtoll(v, &end, 10);
+                if (*end || n < 0) return usage_error("--max-future needs a number of seconds, not '%s'", v);
+                o.max_future_ms = n * CLK_SECOND;
+            }
             else if (!strcmp(a, "--baseline")) baseline = v;
             else if (!strcmp(a, "--threads")) {
                 char *end;
@@ -143,7 +193,9 @@ static int cmd_replay(int argc, char **argv)
         else if (!o.events) o.events = a;
         else return usage_error("unexpected argument '%s'", a);
     }
-    if (!bundle || !o.events) return usage_error("%s", "replay needs a bundle and an events file");
+    if (from && o.events) return usage_error("%s", "replay takes an events file or --from, not both");
+    if (from && baseline) return usage_error("%s", "--baseline takes an events file, not --from");
+    if (!bundle || (!o.events && !from)) return usage_error("%s", "replay needs a bundle and an events file (or --from sqlite:PATH)");
     if (!o.out) return usage_error("%s", "replay needs --out DIR");
     if (!o.threads) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -157,7 +209,18 @@ static int cmd_replay(int argc, char **argv)
         if (rc) { bundle_free(&b); return rc; }
         o.baseline = &base;
     }
+    DbSource ds;
+    RepSource src;
+    if (from) {
+        if (open_source(from, &ds, &src)) { if (baseline) bundle_free(&base); bundle_free(&b); return 2; }
+        o.source = &src;
+        o.events = from;
+    }
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    o.wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     rc = rep_run(&b, &o, stdout);
+    if (from) { sqlite3_finalize(ds.st); sqlite3_close(ds.db); }
     if (baseline) bundle_free(&base);
     bundle_free(&b);
     return rc;
