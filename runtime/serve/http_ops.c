@@ -29,37 +29,8 @@ static uint64_t root_of(Engine *e, uint64_t h)
     return 0;
 }
 
-/* Write the state line without leaving the entity changed. */
-static int render(Srv *s, uint64_t h, int64_t now, JsonW *w)
-{
-    Ent *x = eng_entity(s->eng, h);
-    if (!x) return 0;
-    uint32_t n = x->nslots;
-    DnaValue *saved = dna_malloc(sizeof(DnaValue) * (n ? n : 1));
-    if (!saved) return 0;
-    for (uint32_t i = 0; i < n; i++) {
-        saved[i] = x->slots[i];
-        if (saved[i].kind == DNA_VK_STR) {
-            char *c = dna_strndup(saved[i].u.s, saved[i].len);
-            if (!c) saved[i] = dna_none();
-            else saved[i].u.s = c;
-        }
-    }
-    uint8_t dirty = x->dirty;
-    s->rendering = 1;
-    int ok = eng_entity_json(s->eng, h, now, w);
-    s->rendering = 0;
-    x = eng_entity(s->eng, h);
-    for (uint32_t i = 0; i < n; i++) {
-        DnaValue a = x->slots[i], b = saved[i];
-        int same = a.kind == b.kind && (a.kind != DNA_VK_STR ? a.u.i == b.u.i : a.len == b.len && !memcmp(a.u.s, b.u.s, a.len));
-        if (!same) ent_set(x, i, b);
-        if (b.kind == DNA_VK_STR) dna_free((void *)b.u.s, (size_t)b.len + 1);
-    }
-    x->dirty = dirty;
-    dna_free(saved, sizeof(DnaValue) * (n ? n : 1));
-    return ok;
-}
+/* The state line: a read, which changes nothing in the engine (eng_read.c). */
+static int render(Srv *s, uint64_t h, int64_t now, JsonW *w) { return eng_entity_json(s->eng, h, now, w); }
 
 static int entity(Srv *s, const char *kind, const char *key, int with_trace, char **out);
 
@@ -83,10 +54,12 @@ static int entity(Srv *s, const char *kind, const char *key, int with_trace, cha
         h = s->st->ops->find(s->st, k, en->identity[i], key, (uint32_t)strlen(key));
     h = h ? root_of(s->eng, h) : 0;
     if (h) {
+        /* at the later of the watermark and the entity's clock */
         pthread_mutex_lock(&s->mu);
         int64_t now = s->watermark;
         pthread_mutex_unlock(&s->mu);
-        if (eng_clock(s->eng) > now) now = eng_clock(s->eng);
+        if (now == INT64_MIN) now = eng_clock(s->eng);
+        now = eng_read_time(s->eng, h, now);
         jw_obj(&w);
         jw_key(&w, "state");
         if (!render(s, h, now, &w)) jw_null(&w);

@@ -9,7 +9,7 @@
  * holding one may take only those after it):
  *
  *   reload_mu  one reload at a time (srv_reload, held while it waits)
- *   emu        the worker's engine and store: eng, st, rendering (worker,
+ *   emu        the worker's engine and store: eng, st (worker,
  *              reload's swap, the operator API's reads, delivery's hooks)
  *   vmu        the validating engine: val, valst (intake; the swap takes
  *              it inside emu to replace both engines at once)
@@ -103,7 +103,6 @@ typedef struct Srv {
     pthread_mutex_t emu;
     Engine *eng;                    /* the worker's, the live state */
     Store *st;
-    int rendering;                  /* the operator API is reading: effects are not the worker's */
     pthread_mutex_t vmu;            /* the validator's own lock: intake does not wait for the worker */
     Engine *val;                    /* validates envelopes: its store has seen every id (under vmu) */
     Store *valst;

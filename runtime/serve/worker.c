@@ -29,7 +29,7 @@
 void wk_sink(void *ud, const EngEffect *ef)
 {
     Worker *w = ud;
-    if (!w->capture || w->s->rendering) return;     /* rebuilding, or the operator API reading */
+    if (!w->capture) return;                        /* rebuilding: the effects were written before */
     if (w->n == w->cap) {
         size_t nc = w->cap ? w->cap * 2 : 256;
         Eff *ne = realloc(w->effs, nc * sizeof *ne);
@@ -336,7 +336,11 @@ void *srv_worker(void *arg)
                 w.cur_event = p[i].id;
                 w.ordinal = 0;
                 char why[256];
+                uint64_t late = eng_stats(s->eng)->late;
                 EngResult r = eng_event(s->eng, p[i].body, (size_t)p[i].bodylen, why, sizeof why);
+                if (eng_stats(s->eng)->late != late)
+                    slog("info", "late event: older than its entity's clock, evaluated at the clock", "id", SL_STR, p[i].id,
+                         "occurred_at_ms", SL_INT, p[i].at, NULL);
                 w.cur_event = NULL;
                 w.ordinal = 0;
                 pthread_mutex_unlock(&s->emu);
