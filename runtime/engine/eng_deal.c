@@ -14,6 +14,7 @@
 #include "engine/eng_int.h"
 #include "base/mem.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ static int is_closed(const char *stage) { return !strcmp(stage, "closed_won") ||
 
 void eng_hold(Engine *e, Ent *x, uint32_t team, uint32_t member)
 {
+    assert(!x->hold_team);                      /* one open assignment per entity: released first */
     if (team >= B->nteams || member >= B->teams[team].nmembers || !e->teams[team].current) return;
     e->teams[team].current[member]++;
     x->hold_team = team + 1;

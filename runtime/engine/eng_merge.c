@@ -201,7 +201,7 @@ static void merge_route(Engine *e, Ent *a, Ent *b, JsonW *w)
     jw_arr(w);
     Ent *da = a->deal ? eng_live(e, a->deal) : NULL, *db = b->deal ? eng_live(e, b->deal) : NULL;
     if (!a->deal && db) { a->deal = b->deal; db = NULL; }
-    if (da && db && da != db && deal_open(e, da) && deal_open(e, db)) {
+    if (da && db && da != db && da->kind == db->kind && deal_open(e, da) && deal_open(e, db)) {
         jw_str(w, eng_key_of(e, db));
         eng_merge(e, da, db);
     }

@@ -321,6 +321,16 @@ static void prune_signals(Engine *e, Ent *x)
 
 static void overdue(Engine *e, Ent *x, EntSignal *s);
 
+#ifndef NDEBUG
+/* an entity holds at most one open alert per signal */
+static int open_alerts(const Ent *x, uint32_t sig)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < x->nsignals; i++) n += x->signals[i].signal == sig && x->signals[i].status == AL_OPEN;
+    return n;
+}
+#endif
+
 /* A signal is detected at the event's occurred_at and its alert is due
  * SLA after that.  Seen again while its alert is open: the detection moves
  * forward (never back); a late repeat, older than the latest detection of
@@ -365,6 +375,7 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     s->status = AL_OPEN;
     s->due = e->at + ds->sla_ms;
     uint64_t alert = s->alert;
+    assert(open_alerts(x, r->target) == 1);
     x->dirty = 1;
     eff_begin(e, x, EFF_SIGNAL, ri);
     jw_key(w, "signal"); jw_str(w, S(ds->name));
