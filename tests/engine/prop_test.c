@@ -2,11 +2,13 @@
  * prop_test.c - the entity clock as a property: random arrival orders of a
  * generated stream (a share of the events delayed by up to 12 hours)
  * through the engine and through a small model of the semantics written
- * from the language brief (The entity clock, Caps, Expiry and decay, State
- * triggers, Numbers), not from the engine: entries kept one by one and
- * summed entry by entry, cap windows kept as a list.  Every effect (score,
- * capped, notify: which event, which rule, at what time, which values) and
- * every final score must agree.
+ * from the language brief (Time, The entity clock, Caps, Expiry and decay,
+ * Signals and alerts, State triggers, Numbers), not from the engine:
+ * entries kept one by one and summed entry by entry, cap windows kept as a
+ * list, alert deadlines in a list of timers fired in due order before each
+ * event whose occurred_at reaches them.  Every effect (score, capped,
+ * signal, alert, overdue, notify: which event, which rule, at what time,
+ * which values) and every final score must agree.
  *
  *   prop_test [ORDERS]      (default 40 arrival orders)
  */
@@ -33,6 +35,7 @@ static const char *rules =
     "score h for lead { on visit add 5 decay half_life 10h }\n"
     "score l for lead { on touch add 20 decay linear 20h }\n"
     "score p for lead { on ping add 1 limit 3 per lead }\n"
+    "signal S for lead {\n  on touch\n  weight 10\n  decay linear 24h\n  priority critical\n}\n"
     "workflow up for lead {\n  on lead.score crosses above 60\n  do notify slack \"#up\" \"up\"\n}\n"
     "workflow down for lead {\n  on lead.score crosses below 30\n  do notify slack \"#down\" \"down\"\n}\n";
 
@@ -61,6 +64,8 @@ enum { C_E, C_H, C_L, C_P, NCOMP };
 
 typedef struct Entry { int comp; int64_t at, pts; } Entry;
 typedef struct Win { int64_t w; int n; } Win;
+typedef struct Sig { int64_t at, due, closed; int open; uint64_t alert; } Sig;
+#define MAXSIG 64
 typedef struct MLead {
     int exists;
     int64_t clock;
@@ -69,7 +74,15 @@ typedef struct MLead {
     Win caps[2][2];             /* per capped rule (e, p): the two latest windows, [0] latest */
     int ncaps[2];
     int64_t obs;                /* the last observation of lead.score (thousandths) */
+    Sig sig[MAXSIG];            /* signal S: detections and their alerts */
+    int nsig;
 } MLead;
+
+/* alert deadlines: fired in (due, set order) before an event that reaches them */
+typedef struct MTimer { int64_t due; uint64_t seq; int lead; uint64_t alert; } MTimer;
+static MTimer mtimers[4096];
+static int nmt;
+static uint64_t mseq, malerts;
 
 typedef struct Rec { char kind[12], rule[8], ev[16], at[32]; int64_t value, total; } Rec;
 
@@ -122,7 +135,7 @@ static void rec(Rec *r, int *nr, const char *kind, const char *rule, int id, int
     Rec *x = &r[(*nr)++];
     snprintf(x->kind, sizeof x->kind, "%s", kind);
     snprintf(x->rule, sizeof x->rule, "%s", rule);
-    snprintf(x->ev, sizeof x->ev, "e%d", id);
+    if (id) snprintf(x->ev, sizeof x->ev, "e%d", id); else snprintf(x->ev, sizeof x->ev, "-");
     clk_format(now, x->at);
     x->value = value;
     x->total = total;
@@ -136,8 +149,73 @@ static void observe(MLead *m, int64_t now, int id, Rec *r, int *nr)
     m->obs = cur;
 }
 
+static void overdue_now(Sig *g, int64_t now, int id, Rec *r, int *nr)
+{
+    g->open = 0;
+    g->closed = now;
+    rec(r, nr, "overdue", "-", id, now, 0, 0);
+}
+
+/* The brief's Signals and alerts, with the entity clock: detected at the
+ * event's occurred_at, due SLA (1h) after; seen again while open: the
+ * detection moves forward, never back; a repeat older than the latest
+ * detection moves nothing; a deadline passed at `now` is overdue at once.
+ * Closed signals are forgotten once decayed (24h after both detection and
+ * closing). */
+static void model_signal(MLead *m, int lead, const Ev *v, int64_t now, Rec *r, int *nr)
+{
+    int k = 0;
+    for (int i = 0; i < m->nsig; i++) {
+        Sig *g = &m->sig[i];
+        int dead = !g->open && now >= g->at + DAY && now >= g->closed + DAY;
+        if (!dead) m->sig[k++] = *g;
+    }
+    m->nsig = k;
+    Sig *open = NULL, *last = NULL;
+    for (int i = 0; i < m->nsig; i++) {
+        if (m->sig[i].open) open = &m->sig[i];
+        if (!last || m->sig[i].at > last->at) last = &m->sig[i];
+    }
+    Sig *again = open ? open : last && last->at >= v->at ? last : NULL;
+    if (again) {
+        if (v->at > again->at && again->open) again->at = v->at;
+        rec(r, nr, "signal", "S#1", v->id, now, 0, 0);
+        return;
+    }
+    if (m->nsig == MAXSIG) return;
+    Sig *g = &m->sig[m->nsig++];
+    *g = (Sig){ v->at, v->at + H, 0, 1, ++malerts };
+    rec(r, nr, "signal", "S#1", v->id, now, 0, 0);
+    rec(r, nr, "alert", "S#1", v->id, now, 0, 0);
+    if (g->due <= now) { overdue_now(g, now, v->id, r, nr); return; }
+    if (nmt < 4096) mtimers[nmt++] = (MTimer){ g->due, mseq++, lead, g->alert };
+}
+
+/* Fire the alert timers due at or before t, in (due, set order). */
+static void model_timers(MLead *ls, int64_t t, Rec *r, int *nr)
+{
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < nmt; i++)
+            if (mtimers[i].due <= t && (best < 0 || mtimers[i].due < mtimers[best].due ||
+                                         (mtimers[i].due == mtimers[best].due && mtimers[i].seq < mtimers[best].seq)))
+                best = i;
+        if (best < 0) return;
+        MTimer tm = mtimers[best];
+        mtimers[best] = mtimers[--nmt];
+        MLead *m = &ls[tm.lead];
+        int64_t now = tm.due > m->clock ? tm.due : m->clock;
+        observe(m, now, 0, r, nr);
+        for (int i = 0; i < m->nsig; i++)
+            if (m->sig[i].alert == tm.alert && m->sig[i].open) overdue_now(&m->sig[i], now, 0, r, nr);
+        observe(m, now, 0, r, nr);
+        m->clock = now;
+    }
+}
+
 static void model_event(MLead *ls, const Ev *v, Rec *r, int *nr)
 {
+    model_timers(ls, v->at, r, nr);             /* timers due at or before the event fire first */
     MLead *m = &ls[v->lead];
     if (!m->exists) { memset(m, 0, sizeof *m); m->exists = 1; m->clock = INT64_MIN; m->obs = 0; }
     int64_t now = v->at > m->clock ? v->at : m->clock;
@@ -158,6 +236,7 @@ static void model_event(MLead *ls, const Ev *v, Rec *r, int *nr)
         if (m->nent < MAXENT) m->ent[m->nent++] = (Entry){ rs[i].comp, v->at, rs[i].pts };
         rec(r, nr, "score", rs[i].rule, v->id, now, comp_value(m, rs[i].comp, now), score(m, now));
     }
+    if (v->type == 1) model_signal(m, v->lead, v, now, r, nr);
     observe(m, now, v->id, r, nr);
     m->clock = now;
 }
@@ -176,7 +255,8 @@ static void sink(void *ud, const EngEffect *ef)
     snprintf(x->kind, sizeof x->kind, "%s", json_string_value(json_object_get(j, "kind")));
     const char *rule = json_string_value(json_object_get(j, "rule"));
     snprintf(x->rule, sizeof x->rule, "%s", rule ? rule : "-");
-    snprintf(x->ev, sizeof x->ev, "%s", json_string_value(json_object_get(j, "event")));
+    const char *ev = json_string_value(json_object_get(j, "event"));
+    snprintf(x->ev, sizeof x->ev, "%s", ev ? ev : "-");
     snprintf(x->at, sizeof x->at, "%s", json_string_value(json_object_get(j, "at")));
     json_t *d = json_object_get(j, "detail");
     if (!strcmp(x->kind, "score")) {
@@ -199,7 +279,7 @@ int main(int argc, char **argv)
     DnaBundle b;
     if (cu_load(&pr, "prop.dna", rules, NULL, &b)) return 2;
     static Ev evs[NEV];
-    static Rec want[NEV * 4], gotr[NEV * 4];
+    static Rec want[NEV * 8], gotr[NEV * 8];
     static MLead leads[NLEADS];
     int failures = 0, late_total = 0;
     int64_t t0 = 1790812800000LL;                   /* 2026-10-01T00:00:00Z */
@@ -219,10 +299,12 @@ int main(int argc, char **argv)
         qsort(evs, NEV, sizeof *evs, by_arrival);
         /* the model */
         memset(leads, 0, sizeof leads);
+        nmt = 0;
+        mseq = malerts = 0;
         int nw = 0;
         for (int i = 0; i < NEV; i++) model_event(leads, &evs[i], want, &nw);
         /* the engine */
-        Got g = { gotr, 0, NEV * 4 };
+        Got g = { gotr, 0, NEV * 8 };
         Store *st = store_mem_new();
         Engine *e = eng_new(&b, st, sink, &g);
         char buf[512], why[256];
