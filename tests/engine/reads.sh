@@ -10,7 +10,7 @@ rm -rf "$work"; mkdir -p "$work" || exit 2
 fails=0
 (cd "$src" && "$dnac" compile rules -o "$work/rules.dnab") >"$work/compile.txt" 2>&1 ||
     { echo "FAIL: rules do not compile"; cat "$work/compile.txt"; exit 1; }
-"$gen" --leads 120 --days 30 --seed 15 --events 20000 --late 0.1 --quiet -o "$work/late.jsonl" ||
+"$gen" --leads 60 --days 30 --seed 15 --events 20000 --late 0.1 --quiet -o "$work/late.jsonl" ||
     { echo "FAIL: generator"; exit 1; }
 for f in "$src/examples/events/month.jsonl" "$work/late.jsonl"; do
     echo "== $f"
