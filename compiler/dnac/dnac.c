@@ -7,6 +7,7 @@
 #include "sema/project.h"
 #include "tools/lint.h"
 #include "tools/fmt.h"
+#include "tools/lsp.h"
 #include "emit/emit.h"
 #include "dnac/testrun.h"
 #include "bundle/bundle.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "  test    [-v] [--filter TEXT] PATH...          run the test blocks; ends with \"N passed, N failed\"\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
+    "  lsp     [--stdlib DIR]                        the language server for editors, on stdin/stdout\n"
     "\n"
     "PATH is a .dna file or a directory searched for .dna files.\n"
     "Imports of stdlib.* are found in $DNA_STDLIB, beside dnac, or in the source tree.\n"
@@ -512,6 +514,18 @@ static int cmd_disasm(int argc, char **argv, const char *argv0)
     return ferror(stdout) ? 2 : 0;
 }
 
+/* dnac lsp [--stdlib DIR] [--stdio]: the language server on stdin/stdout */
+static int cmd_lsp(int argc, char **argv, const char *argv0)
+{
+    LspOptions lo = { NULL, 0 };
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--stdlib") && i + 1 < argc) lo.stdlib_dir = argv[++i];
+        else if (strcmp(argv[i], "--stdio") != 0) return usage_error("lsp: unknown argument '%s'", argv[i]);
+    }
+    if (!lo.stdlib_dir) lo.stdlib_dir = proj_find_stdlib(argv0);
+    return lsp_serve(stdin, stdout, &lo);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { fputs(usage_text, stderr); return 2; }
@@ -528,5 +542,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 2, argv + 2, argv[0]);
     if (!strcmp(cmd, "test")) return cmd_test(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(cmd, "lsp")) return cmd_lsp(argc - 2, argv + 2, argv[0]);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -17,9 +17,9 @@
  *    ("lead.grade", in dependency order).  Each expression of a rule is a
  *    code unit (emit_expr.c); actions are records whose arguments are
  *    units or constants.
- *  - configuration as data: sources (map expressions over the body as
- *    prefix-ordered nodes), connectors (environment variable NAMES only),
- *    teams, sequences, signals.
+ *  - configuration as data: signals here; sources (map expressions over
+ *    the body as prefix-ordered nodes), connectors (environment variable
+ *    NAMES only), teams and sequences in emit_config.c.
  *  - the trigger index: event type, watched field, timers -> rules in run
  *    order (priority, higher first, then source order).
  */
@@ -31,6 +31,12 @@
 
 /* ---- growth, strings, constants -------------------------------------------- */
 
+/* Out of memory: one error, however many allocations fail after it. */
+void ex_oom(EmitCtx *e)
+{
+    if (!e->errors++) diag_error(&e->pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory");
+}
+
 void *ex_push(EmitCtx *e, void **arr, uint32_t *n, uint32_t *cap, size_t esz)
 {
     static uint64_t sink[16];
@@ -38,7 +44,7 @@ void *ex_push(EmitCtx *e, void **arr, uint32_t *n, uint32_t *cap, size_t esz)
         uint32_t nc = *cap ? *cap * 2 : 16;
         void *na = arena_alloc(&e->arena, esz * nc);
         if (!na) {
-            if (!e->errors++) diag_error(&e->pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory");
+            ex_oom(e);
             memset(sink, 0, sizeof sink);
             return sink;
         }
@@ -118,7 +124,7 @@ uint32_t ex_const(EmitCtx *e, uint8_t type, int64_t i, uint32_t str)
     return e->b.nconsts - 1;
 }
 
-static uint32_t fold_const(EmitCtx *e, Node *n)
+uint32_t ex_fold_const(EmitCtx *e, Node *n)
 {
     DnaConst k;
     if (!ex_fold(e, n, &k)) return DNA_NIL;
@@ -127,14 +133,14 @@ static uint32_t fold_const(EmitCtx *e, Node *n)
 
 /* ---- schema ------------------------------------------------------------------ */
 
-static uint32_t sym_index(Sym **arr, uint32_t n, const Sym *s)
+uint32_t ex_sym_index(Sym **arr, uint32_t n, const Sym *s)
 {
     for (uint32_t i = 0; i < n; i++)
         if (arr[i] == s) return i;
     return DNA_NIL;
 }
 
-static uint32_t sym_named(Sym **arr, uint32_t n, const char *name)
+uint32_t ex_sym_named(Sym **arr, uint32_t n, const char *name)
 {
     for (uint32_t i = 0; i < n; i++)
         if (arr[i]->name == name || !strcmp(arr[i]->name, name)) return i;
@@ -143,10 +149,10 @@ static uint32_t sym_named(Sym **arr, uint32_t n, const char *name)
 
 uint32_t ex_entity(EmitCtx *e, const Entity *ent)
 {
-    return ent ? sym_index(e->entity_syms, e->b.nentities, ent->sym) : DNA_NIL;
+    return ent ? ex_sym_index(e->entity_syms, e->b.nentities, ent->sym) : DNA_NIL;
 }
 
-uint32_t ex_event(EmitCtx *e, const Sym *ev) { return ev ? sym_index(e->event_syms, e->b.nevents, ev) : DNA_NIL; }
+uint32_t ex_event(EmitCtx *e, const Sym *ev) { return ev ? ex_sym_index(e->event_syms, e->b.nevents, ev) : DNA_NIL; }
 
 uint32_t ex_enum(EmitCtx *e, const Type *t)
 {
@@ -244,8 +250,8 @@ static void event_schema(EmitCtx *e, Sym *s)
     add_slot(e, &l, "occurred_at", prim(DT_TS, 0), DS_BUILTIN, DNA_NIL);
     for (Node *f = s->decl->list; f; f = f->next)
         add_slot(e, &l, f->name, ex_type(e, res_type(e->p, f->a, f->name)), DS_PAYLOAD,
-                 f->b ? fold_const(e, f->b) : DNA_NIL);
-    DnaEvent *x = &e->b.events[sym_index(e->event_syms, e->b.nevents, s)];
+                 f->b ? ex_fold_const(e, f->b) : DNA_NIL);
+    DnaEvent *x = &e->b.events[ex_sym_index(e->event_syms, e->b.nevents, s)];
     x->name = ex_cstr(e, s->name);
     x->slots = l.v;
     x->nslots = l.n;
@@ -288,11 +294,11 @@ static void entity_schema(EmitCtx *e, Sym *s)
         } else {
             DnaSlotKind sk = f->kind == FLD_IDENTITY ? DS_IDENTITY : f->kind == FLD_DERIVED ? DS_DERIVED
                            : f->kind == FLD_BUILTIN ? DS_BUILTIN : DS_DECLARED;
-            uint32_t dflt = f->decl && f->decl->kind == N_FIELD && f->decl->b ? fold_const(e, f->decl->b) : DNA_NIL;
+            uint32_t dflt = f->decl && f->decl->kind == N_FIELD && f->decl->b ? ex_fold_const(e, f->decl->b) : DNA_NIL;
             add_slot(e, &l, f->name, ex_type(e, t), sk, dflt);
         }
     }
-    uint32_t idx = sym_index(e->entity_syms, e->b.nentities, s);
+    uint32_t idx = ex_sym_index(e->entity_syms, e->b.nentities, s);
     DnaEntity *x = &e->b.entities[idx];
     x->name = ex_cstr(e, s->name);
     x->slots = l.v;
@@ -332,7 +338,7 @@ static Module *module_of(EmitCtx *e, Node *d)
     return NULL;
 }
 
-static const char *tz_of(EmitCtx *e, Node *d)
+const char *ex_tz_of(EmitCtx *e, Node *d)
 {
     Module *m = module_of(e, d);
     return m && m->timezone && strcmp(m->timezone, "UTC") ? m->timezone : NULL;
@@ -373,7 +379,7 @@ static void rule_on(EmitCtx *e, uint32_t ri, Node *on)
     }
 }
 
-static int64_t fold_int(EmitCtx *e, Node *n, int64_t dflt)
+int64_t ex_fold_int(EmitCtx *e, Node *n, int64_t dflt)
 {
     DnaConst k;
     return n && ex_fold(e, n, &k) && k.type != DT_STR ? k.i : dflt;
@@ -431,7 +437,7 @@ static void action(EmitCtx *e, Node *a, RuleCtx *rc)
         Node *c = a->a;
         if (c->kind == N_CALL && c->a->kind == N_NAME && c->list && c->list->kind == N_NAME && c->list->sym &&
             ((Sym *)c->list->sym)->kind == SYM_TEAM) {
-            ref = sym_index(e->team_syms, e->b.nteams, c->list->sym);
+            ref = ex_sym_index(e->team_syms, e->b.nteams, c->list->sym);
             ref2 = ex_cstr(e, c->a->name);
             for (Node *na = c->list->next; na; na = na->next) {
                 if (na->kind != N_NAMEDARG) continue;
@@ -445,11 +451,11 @@ static void action(EmitCtx *e, Node *a, RuleCtx *rc)
     }
     case ACT_ROUTE: break;
     case ACT_PIPELINE: arg_unit(e, "pipeline", a->a, NULL, rc); break;
-    case ACT_CREATE: ref = sym_named(e->entity_syms, e->b.nentities, a->name); break;
+    case ACT_CREATE: ref = ex_sym_named(e->entity_syms, e->b.nentities, a->name); break;
     case ACT_TASK:
         arg_unit(e, "title", a->a, NULL, rc);
         if (a->b) {
-            uint32_t k = fold_const(e, a->b);
+            uint32_t k = ex_fold_const(e, a->b);
             if (k != DNA_NIL) arg_konst(e, "due", k);
             else arg_unit(e, "due", a->b, NULL, rc);
         }
@@ -457,27 +463,27 @@ static void action(EmitCtx *e, Node *a, RuleCtx *rc)
         break;
     case ACT_NOTIFY:
         if (a->a->kind == N_NAME && a->a->sym && ((Sym *)a->a->sym)->kind == SYM_CONNECTOR) {
-            ref = sym_index(e->conn_syms, e->b.nconnectors, a->a->sym);
+            ref = ex_sym_index(e->conn_syms, e->b.nconnectors, a->a->sym);
             arg_unit(e, "channel", a->b, NULL, rc);
         } else arg_unit(e, "recipient", a->a, NULL, rc);
         arg_unit(e, "message", a->c, p->t_string, rc);
         break;
     case ACT_WEBHOOK:
-        ref = sym_named(e->conn_syms, e->b.nconnectors, a->name);
+        ref = ex_sym_named(e->conn_syms, e->b.nconnectors, a->name);
         arg_unit(e, "event", a->a, NULL, rc);
         break;
     case ACT_CALL: {
         Node *c = a->a;
         if (c->kind == N_CALL && c->a->kind == N_MEMBER && c->a->a->kind == N_NAME) {
-            ref = sym_named(e->conn_syms, e->b.nconnectors, c->a->a->name);
+            ref = ex_sym_named(e->conn_syms, e->b.nconnectors, c->a->a->name);
             ref2 = method_index(e, c->a->sym);
             for (Node *x2 = c->list; x2; x2 = x2->next) arg_unit(e, "arg", x2, NULL, rc);
         }
         break;
     }
-    case ACT_ENROLL: ref = sym_named(e->seq_syms, e->b.nsequences, a->name); break;
+    case ACT_ENROLL: ref = ex_sym_named(e->seq_syms, e->b.nsequences, a->name); break;
     case ACT_EMIT:
-        ref = sym_named(e->event_syms, e->b.nevents, a->name);
+        ref = ex_sym_named(e->event_syms, e->b.nevents, a->name);
         if (a->a) for (Node *kv = a->a->list; kv; kv = kv->next) arg_unit(e, kv->name, kv->a, NULL, rc);
         break;
     }
@@ -509,17 +515,17 @@ static void rule_options(EmitCtx *e, uint32_t ri, Node *opts, Entity *ent)
         DnaRule *r = R(e, ri);
         switch (o->kind) {
         case N_LIMIT:
-            r->limit = (uint32_t)fold_int(e, o->a, 1);
+            r->limit = (uint32_t)ex_fold_int(e, o->a, 1);
             r->window = !strcmp(o->name, "day") ? DW_DAY : !strcmp(o->name, "week") ? DW_WEEK
                       : !strcmp(o->name, "month") ? DW_MONTH : DW_LIFETIME;
             (void)ent;
             break;
-        case N_EXPIRE: r->decay = DD_EXPIRE; r->decay_ms = fold_int(e, o->a, 0); break;
+        case N_EXPIRE: r->decay = DD_EXPIRE; r->decay_ms = ex_fold_int(e, o->a, 0); break;
         case N_DECAY:
             r->decay = o->name && !strcmp(o->name, "half_life") ? DD_HALF_LIFE : DD_LINEAR;
-            r->decay_ms = fold_int(e, o->a, 0);
+            r->decay_ms = ex_fold_int(e, o->a, 0);
             break;
-        case N_PRIORITY: r->priority = fold_int(e, o->a, 0); break;
+        case N_PRIORITY: r->priority = ex_fold_int(e, o->a, 0); break;
         default: break;
         }
     }
@@ -540,7 +546,7 @@ static void points_rule(EmitCtx *e, Node *r, const char *name, DnaRuleKind kind,
     rule_options(e, ri, r->list, ent);
 }
 
-static Entity *block_entity(EmitCtx *e, Node *d)
+Entity *ex_block_entity(EmitCtx *e, Node *d)
 {
     Sym *s = sym_get(&e->p->global[SYM_ENTITY], d->name2);
     return s ? s->entity : NULL;
@@ -548,24 +554,24 @@ static Entity *block_entity(EmitCtx *e, Node *d)
 
 static void score_decl(EmitCtx *e, Node *d)
 {
-    Entity *ent = block_entity(e, d);
+    Entity *ent = ex_block_entity(e, d);
     uint32_t entity = ex_entity(e, ent);
     char slot[256], name[300];
     snprintf(slot, sizeof slot, "score.%s", d->name);
     uint32_t target = ex_slot(e, entity, slot);
-    int64_t prio = d->a ? fold_int(e, d->a->a, 0) : 0;
+    int64_t prio = d->a ? ex_fold_int(e, d->a->a, 0) : 0;
     int i = 1;
     for (Node *r = d->list; r; r = r->next, i++) {
         snprintf(name, sizeof name, "%s#%d", d->name, i);
-        points_rule(e, r, name, DR_SCORE, entity, target, prio, tz_of(e, d), ent);
+        points_rule(e, r, name, DR_SCORE, entity, target, prio, ex_tz_of(e, d), ent);
     }
 }
 
 static void intent_decl(EmitCtx *e, Node *d)
 {
-    Entity *ent = block_entity(e, d);
+    Entity *ent = ex_block_entity(e, d);
     uint32_t entity = ex_entity(e, ent);
-    int64_t prio = d->a ? fold_int(e, d->a->a, 0) : 0;
+    int64_t prio = d->a ? ex_fold_int(e, d->a->a, 0) : 0;
     char slot[256], name[300];
     for (Node *cat = d->list; cat; cat = cat->next) {
         snprintf(slot, sizeof slot, "intent.%s", cat->name);
@@ -573,7 +579,7 @@ static void intent_decl(EmitCtx *e, Node *d)
         int i = 1;
         for (Node *r = cat->list; r; r = r->next, i++) {
             snprintf(name, sizeof name, "intent.%s#%d", cat->name, i);
-            points_rule(e, r, name, DR_INTENT, entity, target, prio, tz_of(e, d), ent);
+            points_rule(e, r, name, DR_INTENT, entity, target, prio, ex_tz_of(e, d), ent);
         }
     }
 }
@@ -583,11 +589,11 @@ static const int64_t prio_sla_ms[] = { 3600000, 4 * 3600000, 24 * 3600000, 72 * 
 
 static void signal_decl(EmitCtx *e, Node *d)
 {
-    Entity *ent = block_entity(e, d);
+    Entity *ent = ex_block_entity(e, d);
     uint32_t entity = ex_entity(e, ent);
-    uint32_t si = sym_index(e->signal_syms, e->b.nsignals, d->sym);
+    uint32_t si = ex_sym_index(e->signal_syms, e->b.nsignals, d->sym);
     if (si == DNA_NIL) return;
-    const char *tz = tz_of(e, d);
+    const char *tz = ex_tz_of(e, d);
     char name[300];
     int i = 1;
     for (Node *x = d->list; x; x = x->next) {
@@ -608,7 +614,7 @@ static void signal_decl(EmitCtx *e, Node *d)
         if (x->kind == N_WEIGHT) {
             uint32_t u = ex_unit(e, x->a, e->p->t_decimal, DNA_NIL, DNA_NIL, entity, tz);
             e->b.signals[si].weight = u;
-        } else if (x->kind == N_DECAY) e->b.signals[si].decay_ms = fold_int(e, x->a, 0);
+        } else if (x->kind == N_DECAY) e->b.signals[si].decay_ms = ex_fold_int(e, x->a, 0);
         else if (x->kind == N_PRIORITY)
             for (uint32_t k = 0; k < 4; k++)
                 if (x->name && !strcmp(x->name, prio_names[k])) {
@@ -620,13 +626,13 @@ static void signal_decl(EmitCtx *e, Node *d)
 
 static void route_decl(EmitCtx *e, Node *d)
 {
-    Entity *ent = block_entity(e, d);
+    Entity *ent = ex_block_entity(e, d);
     uint32_t entity = ex_entity(e, ent);
     char name[300];
     snprintf(name, sizeof name, "route.%s", d->name2);
     uint32_t ri = new_rule(e, name, DR_ROUTE, entity, d, 0);
     R(e, ri)->trig = DTR_STATE;
-    RuleCtx rc = { ri, DNA_NIL, entity, tz_of(e, d) };
+    RuleCtx rc = { ri, DNA_NIL, entity, ex_tz_of(e, d) };
     uint32_t first = e->b.narms;
     for (Node *x = d->list; x; x = x->next) {
         if (x->kind == N_WHEN) {
@@ -656,10 +662,10 @@ static void route_decl(EmitCtx *e, Node *d)
 
 static void workflow_decl(EmitCtx *e, Node *d)
 {
-    Entity *ent = block_entity(e, d);
+    Entity *ent = ex_block_entity(e, d);
     uint32_t entity = ex_entity(e, ent);
     uint32_t ri = new_rule(e, d->name, DR_WORKFLOW, entity, d, 0);
-    RuleCtx rc = { ri, DNA_NIL, entity, tz_of(e, d) };
+    RuleCtx rc = { ri, DNA_NIL, entity, ex_tz_of(e, d) };
     Node *t = NULL;
     for (Node *x = d->list; x; x = x->next) if (x->kind == N_TRIGGER) { t = x; break; }
     if (t) {
@@ -678,13 +684,13 @@ static void workflow_decl(EmitCtx *e, Node *d)
                 uint32_t u = ex_unit(e, t->b, want, ri, DNA_NIL, entity, rc.tz);
                 R(e, ri)->value = u;
             }
-            if (t->c) R(e, ri)->duration_ms = fold_int(e, t->c, 0);
+            if (t->c) R(e, ri)->duration_ms = ex_fold_int(e, t->c, 0);
             break;
         }
-        case TRIG_INACTIVE: r->trig = DTR_INACTIVE; r->duration_ms = fold_int(e, t->c, 0); break;
+        case TRIG_INACTIVE: r->trig = DTR_INACTIVE; r->duration_ms = ex_fold_int(e, t->c, 0); break;
         case TRIG_OVERDUE:
             r->trig = DTR_OVERDUE;
-            r->target = t->name ? sym_named(e->signal_syms, e->b.nsignals, t->name) : DNA_NIL;
+            r->target = t->name ? ex_sym_named(e->signal_syms, e->b.nsignals, t->name) : DNA_NIL;
             break;
         case TRIG_SCHEDULE: {
             r->trig = DTR_SCHEDULE;
@@ -707,7 +713,7 @@ static void workflow_decl(EmitCtx *e, Node *d)
         case N_MODE:
             R(e, ri)->mode = !strcmp(x->name, "approval") ? DM_APPROVAL : !strcmp(x->name, "shadow") ? DM_SHADOW : DM_LIVE;
             break;
-        case N_PRIORITY: R(e, ri)->priority = fold_int(e, x->a, 0); break;
+        case N_PRIORITY: R(e, ri)->priority = ex_fold_int(e, x->a, 0); break;
         case N_DO: arm(e, DA_DO, DNA_NIL, x->list, &rc); break;
         default: break;
         }
@@ -749,309 +755,8 @@ static void derive_decl(EmitCtx *e, Node *d, Node **done, int *ndone, int depth)
     uint32_t ri = new_rule(e, name, DR_DERIVE, entity, d, 0);
     R(e, ri)->trig = DTR_STATE;
     R(e, ri)->watch = ex_slot(e, entity, t->name);
-    uint32_t u = ex_unit(e, d->b, NULL, ri, DNA_NIL, entity, tz_of(e, d));
+    uint32_t u = ex_unit(e, d->b, NULL, ri, DNA_NIL, entity, ex_tz_of(e, d));
     R(e, ri)->value = u;
-}
-
-/* ---- configuration ---------------------------------------------------------------- */
-
-static const char *env_name(Node *n)
-{
-    if (n && n->kind == N_CALL && n->a->kind == N_NAME && !strcmp(n->a->name, "env") && n->list &&
-        n->list->kind == N_STRING && !(n->list->flags & 1))
-        return n->list->name;
-    return NULL;
-}
-
-static void opt(EmitCtx *e, const char *key, const char *word, Node *value)
-{
-    DnaOpt *o = EX_NEW(e, opts);
-    o->key = ex_cstr(e, key);
-    o->word = word ? ex_cstr(e, word) : DNA_NIL;
-    o->env = DNA_NIL;
-    o->konst = DNA_NIL;
-    const char *env = env_name(value);
-    uint32_t envs = env ? ex_cstr(e, env) : DNA_NIL;
-    uint32_t k = !env && value ? fold_const(e, value) : DNA_NIL;
-    if (value && !env && k == DNA_NIL && value->kind == N_NAME) k = ex_const(e, DT_STR, 0, ex_cstr(e, value->name));
-    if (value && !env && k == DNA_NIL) ex_error(e, value->span, "setting '%s' must be a constant or env(\"NAME\")", key);
-    o = &e->b.opts[e->b.nopts - 1];
-    o->env = envs;
-    o->konst = k;
-}
-
-static uint32_t jexpr(EmitCtx *e, Node *n)
-{
-    if (!n) return DNA_NIL;
-    uint32_t at = e->b.njnodes;
-    DnaConst k;
-    /* a path below the request body (source maps) or the response (method `set`) */
-    if (n->kind == N_MEMBER || (n->kind == N_NAME && (!strcmp(n->name, "body") || !strcmp(n->name, "response")))) {
-        char path[512];
-        size_t len = 0;
-        Node *chain[64];
-        int depth = 0;
-        Node *q = n;
-        while (q->kind == N_MEMBER && depth < 64) { chain[depth++] = q; q = q->a; }
-        if (q->kind != N_NAME || (strcmp(q->name, "body") && strcmp(q->name, "response"))) {
-            ex_error(e, n->span, "only paths below body or response can be stored");
-            return DNA_NIL;
-        }
-        path[0] = 0;
-        for (int i = depth - 1; i >= 0; i--)
-            len += (size_t)snprintf(path + len, len < sizeof path ? sizeof path - len : 0, "%s%s",
-                                    i == depth - 1 ? "" : ".", chain[i]->name);
-        DnaJNode *j = EX_NEW(e, jnodes);
-        j->op = DJ_PATH;
-        j->arg = ex_cstr(e, path);
-        return at;
-    }
-    if (ex_fold(e, n, &k)) {
-        uint32_t ki = ex_const(e, k.type, k.i, k.str);
-        DnaJNode *j = EX_NEW(e, jnodes);
-        j->op = DJ_CONST;
-        j->arg = ki;
-        return at;
-    }
-    if (n->kind == N_BINARY) {
-        DnaJNode *j = EX_NEW(e, jnodes);
-        j->op = DJ_BINARY;
-        j->n = 2;
-        j->arg = n->op;
-        jexpr(e, n->a);
-        jexpr(e, n->b);
-        return at;
-    }
-    if (n->kind == N_UNARY && n->op == OP_NOT) {
-        DnaJNode *j = EX_NEW(e, jnodes);
-        j->op = DJ_NOT;
-        j->n = 1;
-        jexpr(e, n->a);
-        return at;
-    }
-    if (n->kind == N_CALL && n->a->kind == N_NAME) {
-        if (!strcmp(n->a->name, "header") && n->list && n->list->kind == N_STRING && !(n->list->flags & 1)) {
-            uint32_t s = ex_cstr(e, n->list->name);
-            DnaJNode *j = EX_NEW(e, jnodes);
-            j->op = DJ_HEADER;
-            j->arg = s;
-            return at;
-        }
-        for (unsigned id = 0; id < VM_BUILTIN__COUNT; id++)
-            if (!strcmp(bc_builtin_name(id), n->a->name)) {
-                DnaJNode *j = EX_NEW(e, jnodes);
-                j->op = DJ_CALL;
-                j->arg = id;
-                j->n = (uint8_t)ast_count(n->list);
-                for (Node *a = n->list; a; a = a->next) jexpr(e, a);
-                return at;
-            }
-    }
-    ex_error(e, n->span, "this source expression cannot be stored in a bundle yet");
-    return DNA_NIL;
-}
-
-static void source_decl(EmitCtx *e, Node *d)
-{
-    DnaSource *s = EX_NEW(e, sources);
-    uint32_t si = e->b.nsources - 1;
-    s->name = ex_cstr(e, d->name);
-    uint32_t opt0 = e->b.nopts;
-    for (Node *x = d->list; x; x = x->next) {
-        if (x->kind == N_OPTION) opt(e, x->name, NULL, x->a);
-        else if (x->kind == N_SIGNATURE) {
-            opt(e, "signature", x->name, NULL);
-            char key[128];
-            for (Node *o = x->list; o; o = o->next) {
-                snprintf(key, sizeof key, "signature.%s", o->name);
-                if (o->a && o->a->kind == N_NAME) opt(e, key, o->a->name, NULL);
-                else opt(e, key, NULL, o->a);
-            }
-        }
-    }
-    uint32_t nopts = e->b.nopts - opt0;
-    uint32_t nev = 0;
-    for (Node *x = d->list; x; x = x->next) if (x->kind == N_EVENTS) nev += (uint32_t)ast_count(x->list);
-    uint32_t *evs = arena_alloc(&e->arena, sizeof(uint32_t) * (nev ? nev : 1));
-    uint32_t k = 0;
-    for (Node *x = d->list; x && evs; x = x->next)
-        if (x->kind == N_EVENTS) for (Node *v = x->list; v; v = v->next) evs[k++] = ex_event(e, v->sym);
-    /* maps: their assignments first (contiguous per map), then the map records */
-    uint32_t nmaps = 0;
-    for (Node *x = d->list; x; x = x->next) if (x->kind == N_MAP) nmaps++;
-    DnaMap *maps = arena_alloc(&e->arena, sizeof(DnaMap) * (nmaps ? nmaps : 1));
-    uint32_t mi = 0;
-    for (Node *x = d->list; x && maps; x = x->next) {
-        if (x->kind != N_MAP) continue;
-        DnaMap *m = &maps[mi++];
-        m->event = ex_event(e, x->sym);
-        m->when = jexpr(e, x->a);
-        m->assign = e->b.nassigns;
-        for (Node *as = x->list; as; as = as->next) {
-            char target[256];
-            if (as->a->kind == N_MEMBER && as->a->a->kind == N_NAME)
-                snprintf(target, sizeof target, "%s.%s", as->a->a->name, as->a->name);
-            else snprintf(target, sizeof target, "%s", as->a->name ? as->a->name : "");
-            uint32_t t = ex_cstr(e, target);
-            uint32_t ex = jexpr(e, as->b);
-            DnaAssign *a = EX_NEW(e, assigns);
-            a->target = t;
-            a->expr = ex;
-        }
-        m->nassigns = e->b.nassigns - m->assign;
-    }
-    uint32_t map0 = e->b.nmaps;
-    for (uint32_t i = 0; i < mi; i++) *EX_NEW(e, maps) = maps[i];
-    s = &e->b.sources[si];
-    s->opt = opt0;
-    s->nopts = nopts;
-    s->map = map0;
-    s->nmaps = mi;
-    s->events = evs;
-    s->nevents = evs ? k : 0;
-}
-
-static void connector_decl(EmitCtx *e, Node *d)
-{
-    uint32_t ci = sym_index(e->conn_syms, e->b.nconnectors, d->sym);
-    if (ci == DNA_NIL) return;
-    uint32_t opt0 = e->b.nopts;
-    for (Node *o = d->list; o; o = o->next) opt(e, o->name, o->name2, o->a);
-    uint32_t nopts = e->b.nopts - opt0;
-    uint32_t m0 = e->b.nmethods;
-    for (Node *m = d->list2; m; m = m->next) {
-        uint32_t mi = e->b.nmethods;
-        DnaMethod *x = EX_NEW(e, methods);
-        x->name = ex_cstr(e, m->name);
-        x->verb = ex_cstr(e, m->name2 ? m->name2 : "");
-        uint32_t np = (uint32_t)ast_count(m->list);
-        uint32_t *params = arena_alloc(&e->arena, sizeof(uint32_t) * (np ? np : 1));
-        uint32_t k = 0;
-        for (Node *prm = m->list; prm && params; prm = prm->next)
-            params[k++] = sym_named(e->entity_syms, e->b.nentities, prm->name);
-        uint32_t path = ex_unit(e, m->a, e->p->t_string, DNA_NIL, DNA_NIL, params && k ? params[0] : DNA_NIL, NULL);
-        uint32_t as0 = e->b.nassigns;
-        for (Node *s = m->list2; s; s = s->next) {
-            char target[256];
-            snprintf(target, sizeof target, "%s.%s", s->a->a && s->a->a->name ? s->a->a->name : "",
-                     s->a->name ? s->a->name : "");
-            uint32_t t = ex_cstr(e, target);
-            uint32_t ex = jexpr(e, s->b);
-            DnaAssign *a = EX_NEW(e, assigns);
-            a->target = t;
-            a->expr = ex;
-        }
-        x = &e->b.methods[mi];
-        x->path = path;
-        x->params = params;
-        x->nparams = params ? k : 0;
-        x->assign = as0;
-        x->nassigns = e->b.nassigns - as0;
-    }
-    DnaConnector *c = &e->b.connectors[ci];
-    c->name = ex_cstr(e, d->name);
-    c->kind = ex_cstr(e, d->name2 ? d->name2 : "");
-    c->opt = opt0;
-    c->nopts = nopts;
-    c->method = m0;
-    c->nmethods = e->b.nmethods - m0;
-}
-
-static uint32_t fold_str(EmitCtx *e, Node *n)
-{
-    if (n && n->kind == N_STRING && !(n->flags & 1)) return ex_cstr(e, n->name ? n->name : "");
-    if (n && n->kind == N_NAME && !n->sym) return ex_cstr(e, n->name);
-    DnaConst k;
-    if (n && ex_fold(e, n, &k) && k.type == DT_STR) return k.str;
-    if (n) ex_error(e, n->span, "expected a constant string");
-    return DNA_NIL;
-}
-
-static void team_decl(EmitCtx *e, Node *d)
-{
-    uint32_t ti = sym_index(e->team_syms, e->b.nteams, d->sym);
-    if (ti == DNA_NIL) return;
-    uint32_t n = (uint32_t)ast_count(d->list);
-    DnaMember *ms = arena_alloc(&e->arena, sizeof(DnaMember) * (n ? n : 1));
-    uint32_t k = 0;
-    for (Node *m = d->list; m && ms; m = m->next) {
-        DnaMember *x = &ms[k++];
-        x->email = fold_str(e, m->a);
-        x->region = DNA_NIL;
-        for (Node *o = m->list; o; o = o->next) {
-            if (!strcmp(o->name, "region")) x->region = fold_str(e, o->a);
-            else if (!strcmp(o->name, "max")) x->max = fold_int(e, o->a, 0);
-            else if (!strcmp(o->name, "weight")) x->weight = fold_int(e, o->a, 0);
-            else if (!strcmp(o->name, "skills") && o->a->kind == N_LIST) {
-                uint32_t ns = (uint32_t)ast_count(o->a->list);
-                x->skills = arena_alloc(&e->arena, sizeof(uint32_t) * (ns ? ns : 1));
-                for (Node *s = o->a->list; s && x->skills; s = s->next) x->skills[x->nskills++] = fold_str(e, s);
-            }
-        }
-    }
-    DnaTeam *t = &e->b.teams[ti];
-    t->name = ex_cstr(e, d->name);
-    t->members = ms;
-    t->nmembers = ms ? k : 0;
-}
-
-static uint32_t day_index(const char *d)
-{
-    static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-    for (uint32_t i = 0; i < 7; i++) if (d && !strcmp(d, days[i])) return i + 1;
-    return 0;
-}
-
-static void sequence_decl(EmitCtx *e, Node *d)
-{
-    uint32_t qi = sym_index(e->seq_syms, e->b.nsequences, d->sym);
-    if (qi == DNA_NIL) return;
-    Entity *ent = block_entity(e, d);
-    uint32_t entity = ex_entity(e, ent);
-    const char *tz = tz_of(e, d);
-    uint32_t n = 0;
-    for (Node *x = d->list; x; x = x->next) n += x->kind == N_STEP;
-    DnaStep *steps = arena_alloc(&e->arena, sizeof(DnaStep) * (n ? n : 1));
-    uint32_t k = 0, limit0 = e->b.nopts;
-    DnaSequence q;
-    memset(&q, 0, sizeof q);
-    q.exit_when = q.exit_event = q.tz = DNA_NIL;
-    for (Node *x = d->list; x; x = x->next) {
-        switch (x->kind) {
-        case N_STEP: {
-            if (!steps) break;
-            DnaStep *s = &steps[k++];
-            s->channel = ex_cstr(e, x->name ? x->name : "");
-            s->via = sym_named(e->conn_syms, e->b.nconnectors, x->name2);
-            s->tmpl = ex_unit(e, x->a, e->p->t_string, DNA_NIL, DNA_NIL, entity, tz);
-            s->wait_ms = fold_int(e, x->b, 0);
-            break;
-        }
-        case N_CHLIMITS:
-            for (Node *l = x->list; l; l = l->next) opt(e, l->name, l->name2, l->a);
-            break;
-        case N_WINDOW:
-            q.day_from = day_index(x->name);
-            q.day_to = day_index(x->name2);
-            q.from_min = (uint32_t)(x->a ? x->a->num : 0);
-            q.to_min = (uint32_t)(x->b ? x->b->num : 0);
-            if (x->c) q.tz = fold_str(e, x->c);
-            break;
-        case N_EXIT:
-            if (x->a) q.exit_when = ex_unit(e, x->a, e->p->t_bool, DNA_NIL, DNA_NIL, entity, tz);
-            if (x->b) q.exit_event = ex_event(e, x->b->sym);
-            break;
-        default: break;
-        }
-    }
-    if (q.tz == DNA_NIL && tz) q.tz = ex_cstr(e, tz);     /* a window without a zone: the module's */
-    q.name = ex_cstr(e, d->name);
-    q.entity = entity;
-    q.limit = limit0;
-    q.nlimits = e->b.nopts - limit0;
-    q.steps = steps;
-    q.nsteps = steps ? k : 0;
-    e->b.sequences[qi] = q;
 }
 
 /* ---- trigger index ------------------------------------------------------------------ */
@@ -1188,6 +893,7 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
         for (uint32_t i = 1; i < pr->src.n; i++)
             total += 8 + strlen(stored_path(e, pr->src.files[i], buf, sizeof buf)) + pr->src.files[i]->len;
         uint8_t *h = dna_malloc(total ? total : 1);
+        if (!h) ex_oom(e);
         size_t at = 0;
         for (uint32_t i = 1; i < pr->src.n; i++) {
             SrcFile *f = pr->src.files[i];
@@ -1243,10 +949,10 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
         case N_SIGNAL: signal_decl(e, d); break;
         case N_ROUTE: route_decl(e, d); break;
         case N_WORKFLOW: workflow_decl(e, d); break;
-        case N_SOURCE: source_decl(e, d); break;
-        case N_CONNECTOR: connector_decl(e, d); break;
-        case N_TEAM: team_decl(e, d); break;
-        case N_SEQUENCE: sequence_decl(e, d); break;
+        case N_SOURCE: ex_source_decl(e, d); break;
+        case N_CONNECTOR: ex_connector_decl(e, d); break;
+        case N_TEAM: ex_team_decl(e, d); break;
+        case N_SEQUENCE: ex_sequence_decl(e, d); break;
         default: break;
         }
     }
@@ -1258,6 +964,7 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests)
     trigger_index(e);
     if (tests) test_units(e, tests);
 
+    if (e->arena.failed) ex_oom(e);         /* a table the emitter could not make is missing */
     uint32_t errors = (uint32_t)e->errors;
     if (!errors) {
         if (bundle_write(&e->b, out) != 0) {

@@ -1,7 +1,8 @@
 /*
- * emit_int.h - shared by the emitter's halves: emit.c lays out the schema,
- * rules, configuration and trigger index; emit_expr.c compiles expressions
- * into code units.
+ * emit_int.h - shared by the emitter's parts: emit.c lays out the schema,
+ * rules and trigger index; emit_config.c the configuration (sources,
+ * connectors, teams, sequences); emit_expr.c compiles expressions into code
+ * units.
  */
 #ifndef DNA_EMIT_INT_H
 #define DNA_EMIT_INT_H
@@ -60,6 +61,23 @@ DnaType  ex_type(EmitCtx *e, Type *t);
 uint32_t ex_slot(EmitCtx *e, uint32_t entity, const char *name);
 uint32_t ex_event_slot(EmitCtx *e, uint32_t event, const char *name);
 void     ex_error(EmitCtx *e, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void     ex_oom(EmitCtx *e);            /* E001 "out of memory", once */
+/* A constant expression as a constant index (DNA_NIL: not constant); as an
+ * int (dflt: not constant). */
+uint32_t ex_fold_const(EmitCtx *e, Node *n);
+int64_t  ex_fold_int(EmitCtx *e, Node *n, int64_t dflt);
+/* The index of S (or of the one named NAME) in a declaration table; DNA_NIL. */
+uint32_t ex_sym_index(Sym **arr, uint32_t n, const Sym *s);
+uint32_t ex_sym_named(Sym **arr, uint32_t n, const char *name);
+/* The time zone of D's module, NULL for UTC; the entity a block names. */
+const char *ex_tz_of(EmitCtx *e, Node *d);
+Entity     *ex_block_entity(EmitCtx *e, Node *d);
+
+/* emit_config.c: a source, connector, team or sequence declaration as data. */
+void ex_source_decl(EmitCtx *e, Node *d);
+void ex_connector_decl(EmitCtx *e, Node *d);
+void ex_team_decl(EmitCtx *e, Node *d);
+void ex_sequence_decl(EmitCtx *e, Node *d);
 
 /* emit_expr.c: compile one expression into a new code unit.  `want` is
  * the result type the place needs (an int is widened to a decimal), NULL

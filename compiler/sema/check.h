@@ -34,6 +34,10 @@ void  chk_fn(Ctx *c, Sym *s);
 void  chk_derive(Program *p, Node *d);
 Sym  *chk_lookup_global(Ctx *c, SymKind k, const char *name, Span sp, DiagCode code, const char *what);
 void  chk_suggest_tab(Diag *g, const SymTab *t, const char *name);
+/* check.c: the event NAME names, counted as used; E010 when there is none. */
+Sym  *chk_event_named(Ctx *c, Node *n);
+/* check_test.c: a `test` block. */
+void  chk_test(Ctx *c, Node *d);
 
 Type   *res_type(Program *p, Node *n, const char *field_name);
 Entity *res_entity(Program *p, const char *name, Span sp, const char *what);

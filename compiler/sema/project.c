@@ -211,6 +211,7 @@ missing:;
 
 uint32_t proj_check(Project *pr)
 {
+    uint64_t refused = dna_mem_refused();       /* the interner and the parser's buffers too */
     parse_new(pr);
     /* imports may import further modules: loop until nothing new */
     for (uint32_t i = 1; i < pr->src.n; i++)
@@ -218,7 +219,7 @@ uint32_t proj_check(Project *pr)
             if (d->kind == N_IMPORT) load_import(pr, d);
     Program *p = &pr->prog;
     memset(p, 0, sizeof *p);
-    if (pr->arena.failed) {
+    if (pr->arena.failed || dna_mem_refused() != refused) {
         /* a partial tree is not worth checking */
         diag_error(&pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory while parsing");
         diag_sort(&pr->diags);
@@ -231,7 +232,7 @@ uint32_t proj_check(Project *pr)
     ty_init(p);
     res_program(p, pr->files + 1, pr->src.n ? pr->src.n - 1 : 0);
     check_program(p);
-    if (pr->arena.failed || p->oom)
+    if (pr->arena.failed || p->oom || dna_mem_refused() != refused)
         diag_error(&pr->diags, DIAG_E001, (Span){ 0, 0, 0 }, "out of memory: the check is incomplete");
     diag_sort(&pr->diags);
     return pr->diags.nerrors;

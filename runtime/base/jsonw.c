@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,12 +56,14 @@ static void open_(JsonW *w, char c)
 {
     sep(w);
     putc_(w, c);
+    assert(w->depth < 63);                      /* first[] has a level per container */
     if (w->depth < 63) w->depth++;
     w->first[w->depth] = 1;
 }
 
 static void close_(JsonW *w, char c)
 {
+    assert(w->depth > 0);                       /* closes a container that is open */
     if (w->depth > 0) w->depth--;
     putc_(w, c);
 }

@@ -3,6 +3,8 @@
  */
 #include "base/mem.h"
 
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,9 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static dna_alloc_fn g_alloc = default_alloc;
 static void *g_ud;
 static MemStats g_stats;
+static _Thread_local uint64_t t_refused;
+
+uint64_t dna_mem_refused(void) { return t_refused; }
 
 void dna_set_allocator(dna_alloc_fn fn, void *ud)
 {
@@ -27,6 +32,10 @@ MemStats *dna_mem_stats(void) { return &g_stats; }
 
 void *dna_realloc(void *p, size_t osize, size_t nsize)
 {
+    /* the caller's sizes are the hook's only record: a block that is not
+     * there has no size, and a live block is part of bytes_live */
+    assert(p || osize == 0);
+    assert(__atomic_load_n(&g_stats.bytes_live, __ATOMIC_RELAXED) >= osize);
     /* the counters are shared by the daemon's threads: relaxed atomics */
     if (nsize == 0) {
         g_alloc(g_ud, p, osize, 0);
@@ -34,10 +43,12 @@ void *dna_realloc(void *p, size_t osize, size_t nsize)
         return NULL;
     }
     if (__atomic_load_n(&g_stats.fail_after, __ATOMIC_RELAXED) &&
-        __atomic_sub_fetch(&g_stats.fail_after, 1, __ATOMIC_RELAXED) == 0)
+        __atomic_sub_fetch(&g_stats.fail_after, 1, __ATOMIC_RELAXED) == 0) {
+        t_refused++;
         return NULL;
+    }
     void *q = g_alloc(g_ud, p, osize, nsize);
-    if (!q) return NULL;
+    if (!q) { t_refused++; return NULL; }
     __atomic_fetch_add(&g_stats.allocs, 1, __ATOMIC_RELAXED);
     uint64_t live = __atomic_add_fetch(&g_stats.bytes_live, nsize - osize, __ATOMIC_RELAXED);
     uint64_t peak = __atomic_load_n(&g_stats.bytes_peak, __ATOMIC_RELAXED);
@@ -98,6 +109,7 @@ void *arena_alloc(Arena *a, size_t n)
         a->end = c->data + sz;
     }
     void *p = a->cur;
+    assert(((uintptr_t)p & 7) == 0 && a->cur + n <= a->end);      /* 8-aligned, inside its chunk */
     a->cur += n;
     a->total += n;
     memset(p, 0, n);

@@ -29,6 +29,10 @@ typedef struct MemStats {
     uint64_t fail_after;    /* 0: never; N: the Nth allocation from now fails */
 } MemStats;
 MemStats *dna_mem_stats(void);
+/* How many allocations the hook has refused on this thread so far: a call
+ * that sees it move knows some part of its work is missing, wherever the
+ * NULL was met (the engine turns that into ENG_NOMEM). */
+uint64_t dna_mem_refused(void);
 
 /* Arenas: bump allocation in chunks; no individual frees. */
 typedef struct ArenaChunk ArenaChunk;

@@ -199,7 +199,7 @@ typedef enum DnaJOp {
     DJ_CONST,               /* arg: constant */
     DJ_HEADER,              /* arg: string header name */
     DJ_CALL,                /* arg: builtin id, n children */
-    DJ_BINARY,              /* arg: compiler Op (ast.h), 2 children */
+    DJ_BINARY,              /* arg: operator code (DnaOp, bundle/ops.h), 2 children */
     DJ_NOT,                 /* 1 child */
     DJ__COUNT
 } DnaJOp;
@@ -374,7 +374,8 @@ typedef struct DnaLoadResult {
 } DnaLoadResult;
 
 /* Parse and check bytes into *b (which the caller frees with
- * bundle_free).  Runs bundle_verify too.  Returns the error code. */
+ * bundle_free).  Runs bundle_verify too.  Returns the error code; on an
+ * error *b holds nothing (bundle_free on it is harmless). */
 DnaLoadError bundle_read(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res);
 /* Read a file and bundle_read it. */
 DnaLoadError bundle_load_file(const char *path, DnaBundle *b, DnaLoadResult *res);

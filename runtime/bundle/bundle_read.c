@@ -11,6 +11,7 @@
 #include "bundle/bundle.h"
 #include "bundle/bundle_fields.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ typedef struct Cur {
 
 static int need(Cur *c, size_t n)
 {
+    assert(c->p <= c->end);                     /* nothing is read past the checks */
     if (c->bad || (size_t)(c->end - c->p) < n) { c->bad = 1; return 0; }
     return 1;
 }
@@ -269,6 +271,8 @@ void bundle_free(DnaBundle *b)
     memset(b, 0, sizeof *b);
 }
 
+static DnaLoadError read_bundle(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res);
+
 DnaLoadError bundle_read(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res)
 {
     DnaLoadResult dummy;
@@ -276,6 +280,13 @@ DnaLoadError bundle_read(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadR
     memset(res, 0, sizeof *res);
     memset(b, 0, sizeof *b);
     arena_init(&b->arena);
+    DnaLoadError e = read_bundle(data, len, b, res);
+    if (e != DNA_LOAD_OK) bundle_free(b);       /* nothing half-read stays behind */
+    return e;
+}
+
+static DnaLoadError read_bundle(const uint8_t *data, size_t len, DnaBundle *b, DnaLoadResult *res)
+{
     size_t m = len < 8 ? len : 8;
     if (memcmp(data, DNA_BUNDLE_MAGIC, m) != 0 || len == 0)
         return fail(res, len ? DNA_LOAD_MAGIC : DNA_LOAD_TRUNCATED,

@@ -24,6 +24,7 @@
 #include "bundle/bundle.h"
 #include "bundle/bundle_fields.h"
 
+#include <assert.h>
 #include <string.h>
 #include <openssl/sha.h>
 
@@ -232,6 +233,7 @@ static void section(DnaBuf *o, const char tag[4], void (*fn)(DnaBuf *, const Dna
     size_t start = o->n;
     fn(o, b);
     if (o->oom) return;
+    assert(o->n >= start && at + 8 == start);
     uint64_t len = o->n - start;
     for (int i = 0; i < 8; i++) o->p[at + i] = (uint8_t)(len >> (8 * i));
 }
@@ -251,6 +253,7 @@ int bundle_write(const DnaBundle *b, DnaBuf *o)
     DNA_SECTIONS(COUNT)
 #undef COUNT
     put_u32(o, nsec);
+    assert(o->oom || o->n == DNA_BUNDLE_HEADER);    /* the header of bundle.h's layout */
 #define SEC(tag, doc) section(o, #tag, sec_##tag, b);
     DNA_SECTIONS(SEC)
 #undef SEC

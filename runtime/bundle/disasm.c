@@ -12,6 +12,7 @@
  */
 #include "bundle/disasm.h"
 #include "bundle/opcodes.h"
+#include "bundle/ops.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -302,11 +303,10 @@ static void jexpr_text(Dis *d, uint32_t *i)
     case DJ_HEADER: fprintf(d->out, "header(\"%s\")", S(d, j->arg)); break;
     case DJ_NOT: fputs("not(", d->out); jexpr_text(d, i); fputc(')', d->out); break;
     case DJ_BINARY: {
-        static const char *const ops[] = { "?", "or", "and", "not", "==", "!=", "<", "<=", ">", ">=", "contains",
-                                           "in", "+", "-", "*", "/", "%", "-" };
+        const char *op = dna_op_text(j->arg);
         fputc('(', d->out);
         jexpr_text(d, i);
-        fprintf(d->out, " %s ", NAMEOF(ops, j->arg));
+        fprintf(d->out, " %s ", op ? op : "?");
         jexpr_text(d, i);
         fputc(')', d->out);
         break;

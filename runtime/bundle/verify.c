@@ -13,6 +13,7 @@
 #include "bundle/bundle.h"
 #include "bundle/bundle_fields.h"
 #include "bundle/opcodes.h"
+#include "bundle/ops.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,6 +153,7 @@ static void check_refs(V *v)
         if (j->op >= DJ__COUNT) bad(v, "body expression %u: unknown op", i);
         if ((j->op == DJ_PATH || j->op == DJ_HEADER) && j->arg >= b->nstrs) bad(v, "body expression %u: no string", i);
         if (j->op == DJ_CONST && j->arg >= b->nconsts) bad(v, "body expression %u: no constant", i);
+        if (j->op == DJ_BINARY && !dna_op_text(j->arg)) bad(v, "body expression %u: unknown operator %u", i, j->arg);
     }
     EACH(nassigns, assigns, c_assign);
     for (uint32_t i = 0; i < b->nmaps; i++) {

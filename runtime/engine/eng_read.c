@@ -72,9 +72,8 @@ void eng_refresh(Engine *e, Ent *x, int64_t now)
 
 void eng_view_free(EngView *v)
 {
-    for (uint32_t i = 0; i < v->nown; i++) dna_free(v->own[i], v->ownlen[i]);
-    dna_free(v->own, sizeof(char *) * v->capown);
-    dna_free(v->ownlen, sizeof(size_t) * v->capown);
+    for (uint32_t i = 0; i < v->nown; i++) dna_free(v->own[i].p, v->own[i].len);
+    dna_free(v->own, sizeof *v->own * v->capown);
     dna_free(v->slots, sizeof(DnaValue) * (v->n ? v->n : 1));
     memset(v, 0, sizeof *v);
 }
@@ -85,29 +84,27 @@ static DnaValue keep(EngView *v, DnaValue s)
     if (s.kind != DNA_VK_STR) return s;
     if (v->nown == v->capown) {
         uint32_t nc = v->capown ? v->capown * 2 : 8;
-        char **no = dna_realloc(v->own, sizeof(char *) * v->capown, sizeof(char *) * nc);
-        size_t *nl = no ? dna_realloc(v->ownlen, sizeof(size_t) * v->capown, sizeof(size_t) * nc) : NULL;
-        if (no) v->own = no;
-        if (!nl) return dna_none();
-        v->ownlen = nl;
+        void *no = dna_realloc(v->own, sizeof *v->own * v->capown, sizeof *v->own * nc);
+        if (!no) return dna_none();
+        v->own = no;
         v->capown = nc;
     }
     char *c = dna_malloc((size_t)s.len + 1);
     if (!c) return dna_none();
     memcpy(c, s.u.s, s.len);
     c[s.len] = 0;
-    v->own[v->nown] = c;
-    v->ownlen[v->nown++] = (size_t)s.len + 1;
+    v->own[v->nown].p = c;
+    v->own[v->nown++].len = (size_t)s.len + 1;
     return dna_str(c, s.len);
 }
 
 int eng_view(Engine *e, const Ent *x, int64_t now, EngView *v)
 {
     memset(v, 0, sizeof *v);
-    v->n = x->nslots;
     v->now = now;
     v->slots = dna_malloc(sizeof(DnaValue) * (x->nslots ? x->nslots : 1));
     if (!v->slots) return 0;
+    v->n = x->nslots;
     memcpy(v->slots, x->slots, sizeof(DnaValue) * x->nslots);
     eng_compute(e, x, now, v->slots);
     /* derived fields, in derive order, each reading the view so far; a
@@ -214,7 +211,9 @@ int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
     if (!x || x->merged_into) return 0;
     const DnaEntity *en = &B->entities[x->kind];
     EngView v;
+    uint64_t refused = dna_mem_refused();
     if (!eng_view(e, x, now, &v)) { eng_view_free(&v); w->oom = 1; return 0; }
+    if (dna_mem_refused() != refused) w->oom = 1;      /* a field could not be derived: the line is incomplete */
     const DnaValue *sl = v.slots;
     jw_obj(w);
     jw_key(w, "entity"); jw_str(w, S(en->name));

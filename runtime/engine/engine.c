@@ -41,7 +41,15 @@ const char *eng_effect_name(EffKind k) { return k < EFF__COUNT ? eff_names[k] : 
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static void unit_reads(Engine *e, uint32_t ui, UnitReads *out)
+/* dna_malloc, zeroed: what eng_free meets after a failed eng_new is NULL or valid. */
+static void *zalloc(size_t n)
+{
+    void *p = dna_malloc(n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+static int unit_reads(Engine *e, uint32_t ui, UnitReads *out)
 {
     const DnaBundle *b = e->b;
     const DnaUnit *u = &b->units[ui];
@@ -59,19 +67,17 @@ static void unit_reads(Engine *e, uint32_t ui, UnitReads *out)
     out->v = n ? dna_malloc(sizeof(UnitRead) * n) : NULL;
     if (out->v) memcpy(out->v, tmp, sizeof(UnitRead) * n);
     else out->n = 0;
+    return out->v || !n;
 }
 
 static int build_index(Engine *e)
 {
     const DnaBundle *b = e->b;
     uint32_t ne = b->nentities ? b->nentities : 1;
-    e->trig_event = dna_malloc(sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
-    e->trig_kind = dna_malloc(sizeof(uint32_t) * DK__COUNT * ne);
-    e->trig_fields = dna_malloc(sizeof(uint32_t *) * ne);
+    e->trig_event = zalloc(sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
+    e->trig_kind = zalloc(sizeof(uint32_t) * DK__COUNT * ne);
+    e->trig_fields = zalloc(sizeof(uint32_t *) * ne);
     if (!e->trig_event || !e->trig_kind || !e->trig_fields) return 0;
-    memset(e->trig_event, 0, sizeof(uint32_t) * (b->nevents ? b->nevents : 1));
-    memset(e->trig_kind, 0, sizeof(uint32_t) * DK__COUNT * ne);
-    memset(e->trig_fields, 0, sizeof(uint32_t *) * ne);
     for (uint32_t k = 0; k < b->nentities; k++) {
         uint32_t n = 0;
         for (uint32_t i = 0; i < b->ntriggers; i++) n += b->triggers[i].kind == DK_FIELD && b->triggers[i].a == k;
@@ -125,15 +131,12 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
     jw_init(&e->w);
     jw_init(&e->tw);
     e->evtype = DNA_NIL;
-    e->ledger_of = dna_malloc(sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
-    e->nledgers = dna_malloc(sizeof(uint32_t) * (b->nentities ? b->nentities : 1));
-    e->reads = dna_malloc(sizeof(UnitReads) * (b->nunits ? b->nunits : 1));
-    e->teams = dna_malloc(sizeof(TeamState) * (b->nteams ? b->nteams : 1));
-    e->seqcount = dna_malloc(sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
+    e->ledger_of = zalloc(sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
+    e->nledgers = zalloc(sizeof(uint32_t) * (b->nentities ? b->nentities : 1));
+    e->reads = zalloc(sizeof(UnitReads) * (b->nunits ? b->nunits : 1));
+    e->teams = zalloc(sizeof(TeamState) * (b->nteams ? b->nteams : 1));
+    e->seqcount = zalloc(sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
     if (!e->ledger_of || !e->nledgers || !e->reads || !e->teams || !e->seqcount) { eng_free(e); return NULL; }
-    memset(e->seqcount, 0, sizeof(SeqCount) * (b->nopts ? b->nopts : 1));
-    memset(e->ledger_of, 0, sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
-    memset(e->teams, 0, sizeof(TeamState) * (b->nteams ? b->nteams : 1));
     for (uint32_t k = 0; k < b->nentities; k++) {
         const DnaEntity *en = &b->entities[k];
         e->ledger_of[k] = dna_malloc(sizeof(uint32_t) * (en->nslots ? en->nslots : 1));
@@ -145,15 +148,14 @@ Engine *eng_new(const DnaBundle *b, Store *st, EngSink sink, void *ud)
         }
         e->nledgers[k] = n;
     }
-    for (uint32_t i = 0; i < b->nunits; i++) unit_reads(e, i, &e->reads[i]);
+    for (uint32_t i = 0; i < b->nunits; i++)
+        if (!unit_reads(e, i, &e->reads[i])) { eng_free(e); return NULL; }
     if (!build_index(e)) { eng_free(e); return NULL; }
     for (uint32_t i = 0; i < b->nteams; i++) {
         uint32_t m = b->teams[i].nmembers ? b->teams[i].nmembers : 1;
-        e->teams[i].current = dna_malloc(sizeof(int64_t) * m);
-        e->teams[i].credit = dna_malloc(sizeof(int64_t) * m);
-        if (!e->teams[i].current || !e->teams[i].credit) { e->teams[i].current = e->teams[i].credit = NULL; continue; }
-        memset(e->teams[i].current, 0, sizeof(int64_t) * m);
-        memset(e->teams[i].credit, 0, sizeof(int64_t) * m);
+        e->teams[i].current = zalloc(sizeof(int64_t) * m);
+        e->teams[i].credit = zalloc(sizeof(int64_t) * m);
+        if (!e->teams[i].current || !e->teams[i].credit) { eng_free(e); return NULL; }
     }
     return e;
 }
@@ -454,8 +456,13 @@ static void accept_at(Engine *e, int64_t at, const char *id, uint32_t evtype)
 
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen)
 {
+    uint64_t refused = dna_mem_refused();
     JsonError je;
     json_t *root = dna_json_parse(json, len, &je);
+    if (!root && dna_mem_refused() != refused) {
+        snprintf(why, whylen, "out of memory");
+        return ENG_NOMEM;
+    }
     if (!root) {
         snprintf(why, whylen, "malformed JSON at column %d: %s", je.column, je.text);
         e->stats.rejected++;
@@ -727,7 +734,7 @@ static Ent *resolve_refs(Engine *e, const Env *v, Ent *x)
     return x;
 }
 
-EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen)
 {
     EngResult rc = ENG_OK;
     Env v;
@@ -780,6 +787,19 @@ reject:
 done:
     e->evtype = DNA_NIL;
     e->evid = NULL;
+    return rc;
+}
+
+/* An allocation refused anywhere in the event (the store, ledgers, timers,
+ * effect lines) makes it ENG_NOMEM: part of it did not happen. */
+EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+{
+    uint64_t refused = dna_mem_refused();
+    EngResult rc = event_doc(e, root, why, whylen);
+    if (dna_mem_refused() != refused) {
+        snprintf(why, whylen, "out of memory");
+        rc = ENG_NOMEM;
+    }
     return rc;
 }
 
@@ -982,8 +1002,9 @@ void eng_evaluate(Engine *e, Ent *x, int created)
     eng_leave(e, h, saved);
 }
 
-void eng_advance(Engine *e, int64_t wm)
+int eng_advance(Engine *e, int64_t wm)
 {
+    uint64_t refused = dna_mem_refused();
     Timer t;
     uint32_t saved_type = e->evtype;
     const char *saved_id = e->evid;
@@ -1001,6 +1022,7 @@ void eng_advance(Engine *e, int64_t wm)
     e->evid = saved_id;
     e->now = saved_now;
     e->at = saved_at;
+    return dna_mem_refused() != refused ? -1 : 0;
 }
 
 /* ---- identities ------------------------------------------------------------------------ */

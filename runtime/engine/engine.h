@@ -100,8 +100,9 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
  * the document is borrowed. */
 struct json_t;
 EngResult eng_event_doc(Engine *e, struct json_t *root, char *why, size_t whylen);
-/* Fire every timer due at or before `watermark`. */
-void eng_advance(Engine *e, int64_t watermark);
+/* Fire every timer due at or before `watermark`.  -1: out of memory (an
+ * allocation was refused while they fired), 0 otherwise. */
+int  eng_advance(Engine *e, int64_t watermark);
 /* The latest event time seen (the watermark in replay). */
 int64_t eng_clock(const Engine *e);
 const EngStats *eng_stats(const Engine *e);
@@ -113,7 +114,7 @@ uint64_t eng_given(Engine *e, const char *kind, const char *fields_json, size_t 
 
 /* Entities: the store's handles run 1..eng_count().  eng_entity_json()
  * writes one state line (the replay contract) for a live entity at `now`;
- * it returns 0 for a merged-away handle.
+ * it returns 0 for a merged-away handle.  Out of memory sets w->oom.
  *
  * Reads change nothing: eng_entity_json, eng_view and eng_eval_at compute
  * the entity's values at `now` (score, components, intent, derived fields)
@@ -132,8 +133,7 @@ typedef struct EngView {
     DnaValue *slots;
     uint32_t n;
     int64_t now;
-    char **own;
-    size_t *ownlen;
+    struct EngViewStr { char *p; size_t len; } *own;   /* the derived strings it holds */
     uint32_t nown, capown;
 } EngView;
 int      eng_view(Engine *e, const Ent *x, int64_t now, EngView *v);

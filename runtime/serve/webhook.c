@@ -4,6 +4,7 @@
 #include "serve/webhook.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "bundle/ops.h"
 #include "vm/vm.h"
 
 #include <ctype.h>
@@ -13,11 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The bundle stores binary operators as compiler/ast.h's Op values; these
- * mirror them (tests/serve/test_source.c checks that they agree). */
-enum { JOP_OR = 1, JOP_AND = 2, JOP_NOT = 3, JOP_EQ = 4, JOP_NE = 5, JOP_LT = 6, JOP_LE = 7, JOP_GT = 8, JOP_GE = 9,
-       JOP_CONTAINS = 10 };
 
 #define WHY(...) do { snprintf(why, wl, __VA_ARGS__); } while (0)
 
@@ -240,26 +236,26 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
     }
     case DJ_BINARY: {
         json_t *a = jeval(m, at), *c = jeval(m, at), *r = NULL;
-        switch (j->arg) {
-        case JOP_OR: r = json_boolean(truthy(a) || truthy(c)); break;
-        case JOP_AND: r = json_boolean(truthy(a) && truthy(c)); break;
-        case JOP_EQ: r = json_boolean(a && c ? json_equal(a, c) : !a && !c); break;
-        case JOP_NE: r = json_boolean(!(a && c ? json_equal(a, c) : !a && !c)); break;
-        case JOP_LT: case JOP_LE: case JOP_GT: case JOP_GE:
+        if (!dna_op_text(j->arg)) {
+            m->failed = 1;
+            snprintf(m->why, m->wl, "unknown operator %u in a source map", j->arg);
+        } else switch ((DnaOp)j->arg) {         /* every code of bundle/ops.h */
+        case DOP_OR: r = json_boolean(truthy(a) || truthy(c)); break;
+        case DOP_AND: r = json_boolean(truthy(a) && truthy(c)); break;
+        case DOP_EQ: r = json_boolean(a && c ? json_equal(a, c) : !a && !c); break;
+        case DOP_NE: r = json_boolean(!(a && c ? json_equal(a, c) : !a && !c)); break;
+        case DOP_LT: case DOP_LE: case DOP_GT: case DOP_GE:
             if (json_is_number(a) && json_is_number(c)) {
                 double x = json_number_value(a), y = json_number_value(c);
-                r = json_boolean(j->arg == JOP_LT ? x < y : j->arg == JOP_LE ? x <= y : j->arg == JOP_GT ? x > y : x >= y);
+                r = json_boolean(j->arg == DOP_LT ? x < y : j->arg == DOP_LE ? x <= y : j->arg == DOP_GT ? x > y : x >= y);
             } else if (json_is_string(a) && json_is_string(c)) {
                 int k = strcmp(json_string_value(a), json_string_value(c));
-                r = json_boolean(j->arg == JOP_LT ? k < 0 : j->arg == JOP_LE ? k <= 0 : j->arg == JOP_GT ? k > 0 : k >= 0);
+                r = json_boolean(j->arg == DOP_LT ? k < 0 : j->arg == DOP_LE ? k <= 0 : j->arg == DOP_GT ? k > 0 : k >= 0);
             } else r = json_false();
             break;
-        case JOP_CONTAINS:
+        case DOP_CONTAINS:
             r = json_boolean(json_is_string(a) && json_is_string(c) && strstr(json_string_value(a), json_string_value(c)));
             break;
-        default:
-            m->failed = 1;
-            snprintf(m->why, m->wl, "operator %u is not supported in source maps yet", j->arg);
         }
         json_decref(a);
         json_decref(c);

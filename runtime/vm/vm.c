@@ -111,11 +111,24 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
 #define ANY_NONE(x, y) ((x)->kind == DNA_VK_NONE || (y)->kind == DNA_VK_NONE)
 #define NEED_STR(x) do { if ((x)->kind != DNA_VK_STR) THROW(VM_ERR_TYPE); } while (0)
 #ifndef NDEBUG
-    /* debug builds: every instruction is inside its unit and its A operand
-     * is a register of the unit (the verifier's promises), and can be traced */
+    /* debug builds: every instruction is inside its unit, is an opcode, and
+     * the fields its format names registers (A, B, C: bits 1, 2, 4 by the
+     * operand formats of opcodes.h) are registers of the unit (the
+     * verifier's promises); and it can be traced */
+    enum { RM_R = 1, RM_RR = 3, RM_RRR = 7, RM_RK = 1, RM_RI = 1, RM_RE = 1, RM_RS = 1, RM_RN = 1, RM_RF = 1,
+           RM_J = 0, RM_RJ = 1, RM_RLR = 5, RM_RT = 1, RM_RRX = 3, RM_RU = 1 };
+    static const uint8_t regmask[VM_OP__COUNT] = {
+#define OP(name, fmt, effect) RM_##fmt,
+        DNA_OPCODES(OP)
+#undef OP
+    };
+    assert(u->nregs >= 1 && u->nregs <= DNA_MAX_REGS && u->len >= 1 && u->pc + u->len <= b->ncode);
 #define VM_TRACE() do { \
         assert(ip >= code + u->pc && ip < code + u->pc + u->len); \
-        assert(DNA_INS_A(*ip) < u->nregs); \
+        assert(DNA_INS_OP(*ip) < VM_OP__COUNT); \
+        assert(!(regmask[DNA_INS_OP(*ip)] & 1) || DNA_INS_A(*ip) < u->nregs); \
+        assert(!(regmask[DNA_INS_OP(*ip)] & 2) || DNA_INS_B(*ip) < u->nregs); \
+        assert(!(regmask[DNA_INS_OP(*ip)] & 4) || DNA_INS_C(*ip) < u->nregs); \
         if (vm->trace) vm->trace(vm->trace_ud, b, (uint32_t)(ip - code), R); \
     } while (0)
 #else

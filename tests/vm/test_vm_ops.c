@@ -485,6 +485,9 @@ int main(void)
     test_error_text();
 #ifndef NDEBUG
     test_trace();
+    printf("trace: tested (asserts on)\n");
+#else
+    printf("trace: not built (NDEBUG)\n");
 #endif
     for (int op = 0; op < VM_OP__COUNT; op++)
         CHECK(tested[op], "opcode %s has no test", bc_op_name((unsigned)op));
