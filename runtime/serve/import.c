@@ -85,6 +85,14 @@ static int blank(const char *s)
     return 1;
 }
 
+int srv_import_refused(Srv *s)
+{
+    if (db_scalar(s->pdb, "SELECT count(*) FROM events WHERE tenant = '" DB_TENANT "'") == 0) return 0;
+    fprintf(stderr, "dnad import: the store '%s' has events already; import loads history into an empty store\n",
+            s->cfg.db_path);
+    return 1;
+}
+
 int srv_import(Srv *s)
 {
     const char *path = s->cfg.import_path;

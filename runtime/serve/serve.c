@@ -91,12 +91,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
      * most the newest worker commits, whose events are then pending again
      * and run again, effects and all, in one piece. */
     db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
-    if (cfg->import_path && db_scalar(s->pdb, "SELECT count(*) FROM events WHERE tenant = '" DB_TENANT "'") != 0) {
-        fprintf(stderr, "dnad import: the store '%s' has events already; import loads history into an empty store\n",
-                cfg->db_path);
-        rc = 1;
-        goto out;
-    }
+    if (cfg->import_path && srv_import_refused(s)) { rc = 1; goto out; }
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
     if (!cfg->no_delivery) {
         if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
@@ -117,10 +112,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         if (pthread_create(&td, NULL, srv_deliverer, s)) goto out;
         have_d = 1;
     }
-    if (cfg->import_path) {                     /* dnad import: no HTTP; stop when it has run */
-        rc = srv_import(s);
-        goto out;
-    }
+    if (cfg->import_path) { rc = srv_import(s); goto out; }        /* dnad import: no HTTP, stop when run */
     if (!(http = http_start(s, err, sizeof err))) {
         slog("error", "cannot listen", "error", SL_STR, err, NULL);
         goto out;

@@ -174,8 +174,10 @@ int srv_builtin_type(const char *type);
 void srv_set_bundle_id_locked(Srv *s, const DnaBundle *b);
 
 /* import.c: `dnad import` (cfg.import_path) on a started daemon without
- * HTTP; returns the exit status */
+ * HTTP; returns the exit status.  Refused (1, said on stderr) when the
+ * store has events: checked before the threads start. */
 int srv_import(Srv *s);
+int srv_import_refused(Srv *s);
 
 /* ---- intake: parse, validate, commit.  Returns the HTTP status and a
  * JSON body in *out (malloc'd). ---- */
