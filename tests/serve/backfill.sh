@@ -5,8 +5,9 @@
 #
 #   backfill.sh DNAD DNAC POST_EVENTS GEN_EVENTS SRCDIR WORKDIR STUB_HTTP CASE
 #
-# backfill: a fresh daemon with default settings (the wall clock on) fed
-#           the month in order: its effects table is replay's effects.jsonl
+# backfill: a fresh daemon (the wall clock on) fed the month in order, with
+#           a pause longer than the lateness half way: its effects table is
+#           replay's effects.jsonl
 #           byte for byte (timers included; the hot-lead notifications
 #           counted), `dnad replay --from sqlite:` gives the same bytes, it
 #           is not live and delivered nothing (every outbox row `history`,
@@ -68,8 +69,14 @@ same_as_replay() {      # DB FILES...: the daemon's effects are replay's, and re
 
 case ${case#backfill_} in
 backfill)
-    start t.db
-    posted month.jsonl
+    # the wall clock on; a pause longer than the lateness half way (the
+    # default lateness is a minute: 5 s keeps the test short)
+    start t.db --lateness 5
+    head -n 700 month.jsonl > part1.jsonl
+    tail -n +701 month.jsonl > part2.jsonl
+    posted part1.jsonl
+    sleep 6
+    posted part2.jsonl
     wait_sql t.db "SELECT count(*) FROM events WHERE status = 'pending'" 0
     sleep 0.3
     same_as_replay t.db month.jsonl
@@ -85,7 +92,7 @@ backfill)
     ev1=$(sqlite3 t.db "SELECT event_id FROM outbox WHERE status = 'history' AND event_id IS NOT NULL LIMIT 1")
     curl -s -H "Authorization: Bearer $TOKEN" "$base/v1/events/$ev1" | grep -q '"history":[1-9]' || fail "events/{id}: history"
     # live, then an old event for the same lead: late, at the entity clock
-    t_live=$(now_ms_ago 5)
+    t_live=$(now_ms_ago 1)
     lead_ev live1 page_visit "$t_live" live@example.com '{"url":"/pricing"}' > live.jsonl
     lead_ev old1 page_visit "${start_day%T*}T10:00:00Z" live@example.com '{"url":"/pricing"}' >> live.jsonl
     posted live.jsonl 1
