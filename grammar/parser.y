@@ -12,6 +12,10 @@
 %define api.prefix {dna_yy}
 %define api.location.type {Loc}
 %define parse.error custom
+/* no default reductions in inconsistent states: a syntax error is found
+ * before a reduction, so the expected tokens (and keyword suggestions) are
+ * those valid at the error, at almost no cost (LAC costs 6% of a check) */
+%define lr.default-reduction consistent
 %locations
 %expect 0
 
@@ -162,7 +166,7 @@ start
 
 decls
     : %empty                        { $$ = (NodeList){0}; }
-    | decls decl                    { $$ = ast_append($1, $2); }
+    | decls decl                    { $$ = ast_append($1, $2); yyerrok; /* a whole declaration: report the next error anew */ }
     | decls error                   { $$ = $1; }
     ;
 
@@ -264,6 +268,8 @@ decl
                                     { $$ = mk(pc, N_SEQUENCE, @$); if ($$) { $$->name = $2; $$->name2 = $4; $$->c = idn(pc, @4, $4); $$->list = $6.head; } }
     | TEST STRING '{' test_items '}'
                                     { $$ = mk(pc, N_TEST, @$); if ($$) { $$->a = $2; $$->list = $4.head; } }
+    | CONST NAME '=' error          { /* declared all the same, so its uses are not errors too */
+                                      $$ = mk(pc, N_CONST, @$); if ($$) { $$->name = $2; $$->a = mk(pc, N_ERROR, @4); } }
     | EVENT NAME error              { $$ = NULL; hint(pc, @3, "an event is declared as `event NAME { field: type, ... }`"); }
     | ENTITY NAME error             { $$ = NULL; hint(pc, @3, "an entity is declared as `entity NAME { identity KEY, ... field: type ... }`"); }
     ;
@@ -771,6 +777,58 @@ static void dna_yyerror(DNA_YYLTYPE *l, void *scanner, ParseCtx *pc, const char 
     pc->fatal = 1;
 }
 
+/* A declaration keyword at the start of a line: where a block left open shows. */
+static int starts_declaration(ParseCtx *pc, yysymbol_kind_t k, uint32_t at)
+{
+    switch (k) {
+    case YYSYMBOL_MODULE: case YYSYMBOL_IMPORT: case YYSYMBOL_CONST: case YYSYMBOL_FN: case YYSYMBOL_EVENT:
+    case YYSYMBOL_ENTITY: case YYSYMBOL_SCORE: case YYSYMBOL_DERIVE: case YYSYMBOL_INTENT: case YYSYMBOL_SIGNAL:
+    case YYSYMBOL_ROUTE: case YYSYMBOL_WORKFLOW: case YYSYMBOL_SOURCE: case YYSYMBOL_CONNECTOR: case YYSYMBOL_TEAM:
+    case YYSYMBOL_SEQUENCE: case YYSYMBOL_TEST:
+        return at == 0 || pc->file->text[at - 1] == '\n';
+    default: return 0;
+    }
+}
+
+/* The '{' still open when a declaration (or the end of the file) comes: the
+ * error names where it was opened, with the caret under it. */
+static int unclosed_brace(ParseCtx *pc, yysymbol_kind_t found, const YYLTYPE *l)
+{
+    if (pc->template_depth || pc->braces <= 0 || pc->braces > PARSE_BRACES) return 0;
+    if (found != YYSYMBOL_YYEOF && !starts_declaration(pc, found, l->start)) return 0;
+    uint32_t open = pc->brace_at[pc->braces - 1], line = 0, col = 0;
+    src_linecol(pc->file, found == YYSYMBOL_YYEOF ? pc->file->len : l->start, &line, &col);
+    Span sp = { pc->file_id, open, open + 1 };
+    Diag *g;
+    if (found == YYSYMBOL_YYEOF)
+        g = diag_error(pc->diags, DIAG_E001, sp, "this '{' is not closed before the end of the file");
+    else
+        g = diag_error(pc->diags, DIAG_E001, sp, "this '{' is not closed: %s at line %u starts the next declaration",
+                       token_text(found), line);
+    diag_help(g, "add '}' at the end of the block");
+    pc->braces = 0;                     /* one report per block left open */
+    return 1;
+}
+
+/* A name where a keyword was expected: the closest keyword valid here. */
+static void keyword_typo(ParseCtx *pc, const yypcontext_t *ctx, const YYLTYPE *l)
+{
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+    char word[48];
+    uint32_t len = l->end - l->start;
+    if (len >= sizeof word) return;
+    memcpy(word, pc->file->text + l->start, len);
+    word[len] = 0;
+    Suggest sg;
+    suggest_init(&sg, word);
+    for (int i = 0; i < n; i++)
+        if (exp[i] >= YYSYMBOL_MODULE && exp[i] <= YYSYMBOL_TIMEZONE) suggest_add(&sg, yysymbol_name(exp[i]));
+    const char *best = suggest_best(&sg);
+    Diag *g = pc->diags->n ? &pc->diags->v[pc->diags->n - 1] : NULL;
+    if (best && g && g->span.start == l->start) diag_help(g, "did you mean '%s'?", best);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCtx *pc)
 {
     (void)scanner;
@@ -779,6 +837,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCt
     yysymbol_kind_t exp[8];
     int n = yypcontext_expected_tokens(ctx, exp, 8);
     const YYLTYPE *l = yypcontext_location(ctx);
+    if (unclosed_brace(pc, found, l)) return 0;
     Span sp = { pc->file_id, l->start, l->end };
     char buf[512];
     int off = 0;
@@ -789,13 +848,32 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCt
         off = snprintf(buf, sizeof buf, "unexpected %s '%.*s'", ft, len > 40 ? 40 : (int)len,
                        pc->file->text + l->start);
     } else {
-        off = snprintf(buf, sizeof buf, found == YYSYMBOL_YYEOF ? "unexpected %s" : "unexpected %s", ft);
+        off = snprintf(buf, sizeof buf, "unexpected %s", ft);
     }
     if (n > 0 && n <= 6) {
         off += snprintf(buf + off, sizeof buf - off, "; expected ");
         for (int i = 0; i < n && off < (int)sizeof buf - 64; i++)
             off += snprintf(buf + off, sizeof buf - off, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
                             token_text(exp[i]));
+    } else if (n == 0) {
+        /* more than 8 were valid: name the keywords among them when they are few */
+        yysymbol_kind_t all[YYNTOKENS];
+        int na = yypcontext_expected_tokens(ctx, all, YYNTOKENS), nk = 0, ops = 0, value = 0;
+        yysymbol_kind_t kw[4];
+        for (int i = 0; i < na; i++) value |= all[i] == YYSYMBOL_INT;
+        if (value) { off += snprintf(buf + off, sizeof buf - off, "; expected an expression"); na = 0; }
+        for (int i = 0; i < na; i++) {
+            if ((all[i] >= YYSYMBOL_EQ && all[i] <= YYSYMBOL_GT) || all[i] == YYSYMBOL_AND || all[i] == YYSYMBOL_OR ||
+                all[i] == YYSYMBOL_CONTAINS || all[i] == YYSYMBOL_IN || all[i] == YYSYMBOL_NOT) ops = 1;
+            else if (all[i] >= YYSYMBOL_MODULE && all[i] <= YYSYMBOL_TIMEZONE) { if (nk < 4) kw[nk] = all[i]; nk++; }
+        }
+        if (nk >= 1 && nk <= 3) {
+            off += snprintf(buf + off, sizeof buf - off, "; expected ");
+            for (int i = 0; i < nk; i++)
+                off += snprintf(buf + off, sizeof buf - off, "%s%s", i == 0 ? "" : i == nk - 1 ? " or " : ", ",
+                                token_text(kw[i]));
+            if (ops) off += snprintf(buf + off, sizeof buf - off, nk == 1 ? " or an operator" : ", or an operator");
+        }
     }
     if (found == YYSYMBOL_YYEOF) {
         /* the end of a template hole, or of the file */
@@ -807,5 +885,6 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseCt
         }
     }
     diag_error(pc->diags, DIAG_E001, sp, "%s", buf);
+    if (found == YYSYMBOL_NAME) keyword_typo(pc, ctx, l);
     return 0;
 }

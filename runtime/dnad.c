@@ -3,7 +3,8 @@
  *
  * `dnad check-bundle B` loads B and reports what it holds; `dnad replay`
  * runs B over a JSONL file (replay.h); `dnad serve` runs the daemon on
- * SQLite (serve.h); `migrate`, `dlq` and `connector` work on its store.
+ * SQLite (serve.h); `migrate`, `dlq` and `connector` work on its store;
+ * `approvals` and `alerts` talk to a running daemon's API (opcli.h).
  * Exit status: 0 ok, 1 a bad bundle (serve: a fatal store error; dlq: an
  * id that is not a dead letter), 2 usage, I/O, or a store that is not built.
  */
@@ -14,6 +15,7 @@
 #include "store/db_sqlite.h"
 #include "deliver/deliver.h"
 #include "deliver/dlq.h"
+#include "serve/opcli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +32,19 @@ static const char usage_text[] =
     "  check-bundle B           load and verify bundle B (format version, checksum,\n"
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
-    "         [--strict] [--format text|markdown] [--threads N] [--max-future SECONDS]\n"
+    "         [--strict] [--format text|markdown] [--threads N] [--limit N]\n"
+    "         [--max-future SECONDS]\n"
     "  replay B --from sqlite:PATH --out DIR [...]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
-    "                           baseline DIR/diff.jsonl; a summary on stdout; an event\n"
-    "                           more than --max-future (default 86400 s) ahead of the\n"
-    "                           wall clock is refused; --from replays the events table\n"
-    "                           of a store as the daemon ran it (each after the\n"
-    "                           watermark recorded with it): the same effects, byte\n"
-    "                           for byte\n"
+    "                           baseline DIR/diff.jsonl (per entity: what changed,\n"
+    "                           the actions added and removed) and the review first\n"
+    "                           (headline, --limit rows, default 50); a summary on\n"
+    "                           stdout; an event more than --max-future (default\n"
+    "                           86400 s) ahead of the wall clock is refused; --from\n"
+    "                           replays the events table of a store as the daemon\n"
+    "                           ran it (each after the watermark recorded with it):\n"
+    "                           the same effects, byte for byte\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
@@ -77,6 +82,16 @@ static const char usage_text[] =
     "                           idempotency key), drop gives up on them\n"
     "  connector enable NAME [--db sqlite:PATH]\n"
     "                           deliver again through a connector a 410 disabled\n"
+    "  approvals list [--state pending|decided|all] | approve ID | reject ID [--by WHO]\n"
+    "  alerts list [--state open|acked|all] [--entity KIND/KEY] | ack ID [--by WHO]\n"
+    "        [--url URL] [--token-file F] [--json]\n"
+    "                           the operator API of a running daemon over HTTP\n"
+    "                           (URL from --url, $DNA_URL or http://127.0.0.1:8080;\n"
+    "                           the token from --token-file or DNA_API_TOKEN):\n"
+    "                           lists as tables (--json: the API's answer), a\n"
+    "                           decision or acknowledgement by id; exit 1 when\n"
+    "                           the API refuses it (unknown id, already decided,\n"
+    "                           bad token), 2 when the daemon cannot be reached\n"
     "\n"
     "Not built yet: PostgreSQL (--db postgres://...).\n"
     "\n"
@@ -160,7 +175,7 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--limit") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
@@ -179,6 +194,11 @@ static int cmd_replay(int argc, char **argv)
                 long t = strtol(v, &end, 10);
                 if (*end || t < 1 || t > 16) return usage_error("--threads takes 1 to 16, not '%s'", v);
                 o.threads = (int)t;
+            } else if (!strcmp(a, "--limit")) {
+                char *end;
+                long long n = strtoll(v, &end, 10);
+                if (*end || n < 1) return usage_error("--limit takes a number of rows, not '%s'", v);
+                o.limit = (uint64_t)n;
             }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;
@@ -476,6 +496,44 @@ static int cmd_connector(int argc, char **argv)
     return 0;
 }
 
+/* dnad approvals list|approve ID|reject ID, dnad alerts list|ack ID: the operator API over HTTP. */
+static int cmd_operator(OpcWhat what, int argc, char **argv)
+{
+    const char *noun = what == OPC_APPROVALS ? "approvals" : "alerts";
+    if (argc < 1) return usage_error(what == OPC_APPROVALS ? "%s needs list, approve ID or reject ID" : "%s needs list or ack ID", noun);
+    const char *verb = argv[0], *id = NULL, *state = NULL, *entity = NULL, *by = NULL, *token_file = NULL;
+    int list = !strcmp(verb, "list");
+    if (!list && (what == OPC_APPROVALS ? strcmp(verb, "approve") && strcmp(verb, "reject") : strcmp(verb, "ack")))
+        return usage_error("unknown action '%s'", verb);
+    OpcConfig c = { getenv("DNA_URL"), getenv("DNA_API_TOKEN"), 0, 0 };
+    if (!c.url || !*c.url) c.url = "http://127.0.0.1:8080";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes = !strcmp(a, "--url") || !strcmp(a, "--token-file") || !strcmp(a, "--state") || !strcmp(a, "--by") ||
+                    (what == OPC_ALERTS && !strcmp(a, "--entity"));
+        if (takes && i + 1 >= argc) return usage_error("%s needs a value", a);
+        if (!strcmp(a, "--url")) c.url = argv[++i];
+        else if (!strcmp(a, "--token-file")) token_file = argv[++i];
+        else if (list && !strcmp(a, "--state")) state = argv[++i];
+        else if (list && what == OPC_ALERTS && !strcmp(a, "--entity")) entity = argv[++i];
+        else if (!list && !strcmp(a, "--by")) by = argv[++i];
+        else if (!strcmp(a, "--json")) c.json = 1;
+        else if (a[0] == '-' && a[1]) return usage_error("unknown option '%s'", a);
+        else if (!list && !id) id = a;
+        else return usage_error("unexpected argument '%s'", a);
+    }
+    if (!list && !id) return usage_error("%s needs an id", verb);
+    char *tok = NULL;
+    if (token_file) {
+        tok = read_token_file(token_file);
+        if (!tok) { fprintf(stderr, "dnad: cannot read '%s'\n", token_file); return 2; }
+        c.token = tok;
+    }
+    int rc = list ? opc_list(&c, what, state, entity, stdout, stderr) : opc_act(&c, what, id, verb, by, stdout, stderr);
+    free(tok);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { fputs(usage_text, stderr); return 2; }
@@ -493,5 +551,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 2, argv + 2);
     if (!strcmp(cmd, "dlq")) return cmd_dlq(argc - 2, argv + 2);
     if (!strcmp(cmd, "connector")) return cmd_connector(argc - 2, argv + 2);
+    if (!strcmp(cmd, "approvals")) return cmd_operator(OPC_APPROVALS, argc - 2, argv + 2);
+    if (!strcmp(cmd, "alerts")) return cmd_operator(OPC_ALERTS, argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

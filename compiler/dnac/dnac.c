@@ -1,5 +1,5 @@
 /*
- * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain | compile | disasm.
+ * dnac.c - the compiler's command line: dnac check | lint | fmt | info | explain | test | compile | disasm.
  *
  * Library code reports through diagnostics; only this file prints and
  * chooses exit codes: 0 clean, 1 errors in the rules, 2 usage or I/O.
@@ -29,11 +29,17 @@ static const char usage_text[] =
     "  check   [--format text|json|github] PATH...   check names and types; every error is reported\n"
     "  lint    [--format text|json|github] PATH...   check, then report what compiles but is wrong\n"
     "                                                (codes L001...; severities from .dnalint)\n"
-    "  fmt     [--check] PATH...                     rewrite files in the canonical layout;\n"
-    "                                                --check lists files that would change\n"
+    "  fmt     [--check [--diff]] PATH...            rewrite files in the canonical layout;\n"
+    "                                                --check lists files that would change,\n"
+    "                                                --diff shows how (a unified diff)\n"
     "  info    PATH...                               check, then list what the rules declare\n"
     "  explain CODE                                  explain a diagnostic or lint code, e.g. E011, L005\n"
-    "  test    [-v] [--filter TEXT] PATH...          run the test blocks; ends with \"N passed, N failed\"\n"
+    "  test    [-v] [--filter TEXT] [--coverage] [--format text|json|github|junit] PATH...\n"
+    "                                                run the test blocks; ends with \"N passed, N failed\"\n"
+    "                                                (on stderr for json and junit, whose results\n"
+    "                                                are stdout); a --filter no test name contains\n"
+    "                                                exits 1; --coverage lists the rules, arms and\n"
+    "                                                actions no test reaches\n"
     "  compile PATH... -o OUT.dnab                   check, then write the compiled bundle\n"
     "  disasm  OUT.dnab                              print a bundle: schema, rules, bytecode, source lines\n"
     "  lsp     [--stdlib DIR]                        the language server for editors, on stdin/stdout\n"
@@ -43,19 +49,21 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  --format FMT   text (default; carets under the span), json (one object per line),\n"
-    "                 github (::error annotations for GitHub Actions)\n"
+    "                 github (::error annotations for GitHub Actions); test also junit (JUnit XML)\n"
     "  --stdlib DIR   the standard library directory\n"
     "  -o FILE        compile: where to write the bundle\n"
     "  --color / --no-color\n"
     "  -h, --help     this text\n"
     "  --version      the version\n"
     "  --check        (fmt) change nothing; list the files that are not formatted\n"
+    "  --diff         (fmt) change nothing; print what formatting would change\n"
     "\n"
     "Lint severities: a file .dnalint in the directory of the first PATH or a parent\n"
     "(up to the repository root) with lines like `L005 = off|warning|error`.\n"
     "\n"
     "Exit status: 0 clean, 1 errors in the rules (lint: a finding of severity error;\n"
-    "fmt --check: a file would change; fmt: a file does not parse), 2 usage or I/O error.\n";
+    "fmt --check: a file would change; fmt: a file does not parse; test: a test failed or\n"
+    "--filter matched none), 2 usage or I/O error.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -65,23 +73,44 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+/* The options a command takes beyond the common ones (--format, --stdlib, --color). */
+enum { OPT_OUTPUT = 1, OPT_FMT = 2, OPT_TEST = 4 };
+
 typedef struct Opts {
     DiagFormat format;
+    TestFormat test_format;     /* test: text, json, github or junit */
     const char *stdlib;
     int color;                  /* -1 auto */
     const char **paths;
     int npaths;
     const char *output;         /* compile -o */
+    int check, diff;            /* fmt --check --diff */
+    int verbose, coverage;      /* test -v --coverage */
+    const char *filter;         /* test --filter */
 } Opts;
 
-static int parse_opts(int argc, char **argv, Opts *o)
+static int parse_format(Opts *o, const char *v, unsigned allow)
 {
+    static const struct { const char *name; DiagFormat d; TestFormat t; } f[] = {
+        { "text", DIAG_TEXT, TF_TEXT }, { "json", DIAG_JSON, TF_JSON }, { "github", DIAG_GITHUB, TF_GITHUB },
+        { "junit", DIAG_TEXT, TF_JUNIT } };        /* junit: diagnostics as text on stderr */
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (strcmp(v, f[i].name)) continue;
+        if (f[i].t == TF_JUNIT && !(allow & OPT_TEST)) break;
+        o->format = f[i].d;
+        o->test_format = f[i].t;
+        return 0;
+    }
+    return usage_error(allow & OPT_TEST ? "unknown format '%s' (text, json, github or junit)"
+                                        : "unknown format '%s' (text, json or github)", v);
+}
+
+static int parse_opts(int argc, char **argv, Opts *o, unsigned allow)
+{
+    memset(o, 0, sizeof *o);
     o->format = DIAG_TEXT;
-    o->stdlib = NULL;
     o->color = -1;
-    o->output = NULL;
     o->paths = calloc((size_t)argc + 1, sizeof(char *));
-    o->npaths = 0;
     if (!o->paths) return usage_error("%s", "out of memory");
     int only_paths = 0;
     for (int i = 0; i < argc; i++) {
@@ -91,19 +120,23 @@ static int parse_opts(int argc, char **argv, Opts *o)
         else if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
             const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v) return usage_error("%s needs a value: text, json or github", "--format");
-            if (!strcmp(v, "text")) o->format = DIAG_TEXT;
-            else if (!strcmp(v, "json")) o->format = DIAG_JSON;
-            else if (!strcmp(v, "github")) o->format = DIAG_GITHUB;
-            else return usage_error("unknown format '%s' (text, json or github)", v);
+            if (parse_format(o, v, allow)) return 2;
         } else if (!strcmp(a, "--stdlib")) {
             if (i + 1 >= argc) return usage_error("%s needs a directory", "--stdlib");
             o->stdlib = argv[++i];
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+        } else if ((allow & OPT_OUTPUT) && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
             if (i + 1 >= argc) return usage_error("%s needs a file name", a);
             o->output = argv[++i];
         } else if (!strcmp(a, "--color")) o->color = 1;
         else if (!strcmp(a, "--no-color")) o->color = 0;
-        else return usage_error("unknown option '%s'", a);
+        else if ((allow & OPT_FMT) && !strcmp(a, "--check")) o->check = 1;
+        else if ((allow & OPT_FMT) && !strcmp(a, "--diff")) o->diff = 1;
+        else if ((allow & OPT_TEST) && (!strcmp(a, "-v") || !strcmp(a, "--verbose"))) o->verbose = 1;
+        else if ((allow & OPT_TEST) && !strcmp(a, "--coverage")) o->coverage = 1;
+        else if ((allow & OPT_TEST) && !strcmp(a, "--filter")) {
+            if (i + 1 >= argc) return usage_error("%s needs a text", "--filter");
+            o->filter = argv[++i];
+        } else return usage_error("unknown option '%s'", a);
     }
     return 0;
 }
@@ -140,19 +173,31 @@ static int report(Project *pr, Opts *o)
     return pr->diags.nerrors ? 1 : 0;
 }
 
+/* Every command that reads rules opens the same way: its options, the
+ * files, and (check != 0) names and types.  Returns 0 with pr loaded, or
+ * the exit status with nothing to free. */
+static int open_project(int argc, char **argv, const char *argv0, unsigned allow, int check, Opts *o, Project *pr)
+{
+    int rc = parse_opts(argc, argv, o, allow);
+    if (!rc) rc = load(pr, o, argv0);
+    if (rc) { free(o->paths); return rc; }
+    if (check) proj_check(pr);
+    return 0;
+}
+
+static int close_project(Project *pr, Opts *o, int rc)
+{
+    proj_free(pr);
+    free(o->paths);
+    return rc;
+}
+
 static int cmd_check(int argc, char **argv, const char *argv0)
 {
     Opts o;
     Project pr;
-    int rc = parse_opts(argc, argv, &o);
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (!rc) {
-        proj_check(&pr);
-        rc = report(&pr, &o);
-        proj_free(&pr);
-    }
-    free(o.paths);
-    return rc;
+    int rc = open_project(argc, argv, argv0, 0, 1, &o, &pr);
+    return rc ? rc : close_project(&pr, &o, report(&pr, &o));
 }
 
 /* ---- lint ---------------------------------------------------------------- */
@@ -161,10 +206,8 @@ static int cmd_lint(int argc, char **argv, const char *argv0)
 {
     Opts o;
     Project pr;
-    int rc = parse_opts(argc, argv, &o);
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (rc) { free(o.paths); return rc; }
-    proj_check(&pr);
+    int rc = open_project(argc, argv, argv0, 0, 1, &o, &pr);
+    if (rc) return rc;
     if (pr.diags.nerrors) {                 /* lint only a program that checks clean */
         rc = report(&pr, &o);
         goto out;
@@ -189,9 +232,7 @@ static int cmd_lint(int argc, char **argv, const char *argv0)
                 pr.nuser, pr.nuser == 1 ? "" : "s");
     rc = pr.diags.nerrors ? 1 : 0;
 out:
-    proj_free(&pr);
-    free(o.paths);
-    return rc;
+    return close_project(&pr, &o, rc);
 }
 
 /* ---- fmt ----------------------------------------------------------------- */
@@ -220,17 +261,11 @@ static int write_atomic(const char *path, const char *text, size_t len)
 
 static int cmd_fmt(int argc, char **argv, const char *argv0)
 {
-    int check = 0, k = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--")) { while (i < argc) argv[k++] = argv[i++]; break; }
-        if (!strcmp(argv[i], "--check")) check = 1;
-        else argv[k++] = argv[i];
-    }
     Opts o;
     Project pr;
-    int rc = parse_opts(k, argv, &o);
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (rc) { free(o.paths); return rc; }
+    int rc = open_project(argc, argv, argv0, OPT_FMT, 0, &o, &pr);
+    if (rc) return rc;
+    if (o.diff) o.check = 1;                    /* --diff shows, never writes */
     uint32_t nfiles = pr.src.n;
     int unformatted = 0;
     for (uint32_t i = 1; i < nfiles && rc != 2; i++) {
@@ -254,8 +289,14 @@ static int cmd_fmt(int argc, char **argv, const char *argv0)
                 fprintf(stderr, "dnac: internal error: formatting %s gives text that does not parse; "
                         "file left unchanged\n", f->path);
                 rc = 2;
-            } else if (check) {
-                printf("%s\n", f->path);
+            } else if (o.check) {
+                if (o.diff) {
+                    size_t dl = 0;
+                    char *d = fmt_diff(f->path, f->text, f->len, out, len, &dl);
+                    if (d) fwrite(d, 1, dl, stdout);
+                    else printf("%s\n", f->path);
+                    dna_free(d, dl + 1);
+                } else printf("%s\n", f->path);
                 unformatted = 1;
             } else if (!write_atomic(f->path, out, len)) {
                 fprintf(stderr, "dnac: cannot write '%s': %s\n", f->path, strerror(errno));
@@ -273,9 +314,7 @@ static int cmd_fmt(int argc, char **argv, const char *argv0)
                     pr.diags.nerrors == 1 ? "" : "s");
     }
     if (!rc && unformatted) rc = 1;
-    proj_free(&pr);
-    free(o.paths);
-    return rc;
+    return close_project(&pr, &o, rc);
 }
 
 static void list_kind(Project *pr, NodeKind k, const char *title)
@@ -329,10 +368,8 @@ static int cmd_info(int argc, char **argv, const char *argv0)
 {
     Opts o;
     Project pr;
-    int rc = parse_opts(argc, argv, &o);
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (rc) { free(o.paths); return rc; }
-    proj_check(&pr);
+    int rc = open_project(argc, argv, argv0, 0, 1, &o, &pr);
+    if (rc) return rc;
     rc = report(&pr, &o);
     if (!rc) {
         printf("%d file%s, %d module%s\n", pr.nuser, pr.nuser == 1 ? "" : "s", pr.prog.nmods,
@@ -351,9 +388,7 @@ static int cmd_info(int argc, char **argv, const char *argv0)
         list_kind(&pr, N_CONNECTOR, "connectors");
         list_kind(&pr, N_TEST, "tests");
     }
-    proj_free(&pr);
-    free(o.paths);
-    return rc;
+    return close_project(&pr, &o, rc);
 }
 
 static int cmd_explain(int argc, char **argv)
@@ -371,10 +406,9 @@ static int cmd_compile(int argc, char **argv, const char *argv0)
 {
     Opts o;
     Project pr;
-    int rc = parse_opts(argc, argv, &o);
-    if (!rc && !o.output) rc = usage_error("%s", "compile needs -o OUT.dnab");
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (rc) { free(o.paths); return rc; }
+    int rc = open_project(argc, argv, argv0, OPT_OUTPUT, 0, &o, &pr);
+    if (rc) return rc;
+    if (!o.output) return close_project(&pr, &o, usage_error("%s", "compile needs -o OUT.dnab"));
     proj_check(&pr);
     rc = report(&pr, &o);
     DnaBuf buf = { 0 };
@@ -405,9 +439,7 @@ static int cmd_compile(int argc, char **argv, const char *argv0)
         free(tmp);
     }
     dna_buf_free(&buf);
-    proj_free(&pr);
-    free(o.paths);
-    return rc;
+    return close_project(&pr, &o, rc);
 }
 
 /* Source lines for the disassembler, read on demand; stdlib/... paths are
@@ -455,37 +487,30 @@ static int cmd_test(int argc, char **argv, const char *argv0)
 {
     Opts o;
     Project pr;
-    int verbose = 0;
-    const char *filter = NULL;
-    /* test's own options first: -v, --filter TEXT */
-    char **rest = calloc((size_t)argc + 1, sizeof(char *));
-    int nrest = 0;
-    if (!rest) return 2;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) verbose = 1;
-        else if (!strcmp(argv[i], "--filter")) {
-            if (i + 1 >= argc) { free(rest); return usage_error("%s needs a text", "--filter"); }
-            filter = argv[++i];
-        } else rest[nrest++] = argv[i];
-    }
-    int rc = parse_opts(nrest, rest, &o);
-    if (!rc) rc = load(&pr, &o, argv0);
-    if (rc) { free(o.paths); free(rest); return rc; }
-    proj_check(&pr);
+    int rc = open_project(argc, argv, argv0, OPT_TEST, 1, &o, &pr);
+    if (rc) return rc;
     rc = report(&pr, &o);
+    if (rc && o.test_format == TF_JUNIT) tr_print_junit_error(stdout, pr.diags.nerrors);
     if (!rc) {
         TestSummary sum;
-        if (tr_run(&pr, stdout, verbose, filter, &sum) != 0) {
-            rc = report(&pr, &o) ? 1 : 1;
+        TestOpts to = { o.test_format, o.verbose, o.filter, o.coverage };
+        /* stdout holds the results; in json and junit the closing count goes to stderr */
+        FILE *closing = o.test_format == TF_JSON || o.test_format == TF_JUNIT ? stderr : stdout;
+        if (tr_run(&pr, stdout, &to, &sum) != 0) {
+            report(&pr, &o);
+            if (o.test_format == TF_JUNIT) tr_print_junit_error(stdout, pr.diags.nerrors);
+            rc = 1;
         } else {
-            printf("%u passed, %u failed\n", sum.passed, sum.failed);
+            fflush(stdout);
+            fprintf(closing, "%u passed, %u failed\n", sum.passed, sum.failed);
             rc = sum.failed ? 1 : 0;
+            if (o.filter && !sum.selected) {
+                fprintf(stderr, "dnac: no test name contains '%s'\n", o.filter);
+                rc = 1;
+            }
         }
     }
-    proj_free(&pr);
-    free(o.paths);
-    free(rest);
-    return rc;
+    return close_project(&pr, &o, rc);
 }
 
 static int cmd_disasm(int argc, char **argv, const char *argv0)

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct Captured { EffKind kind; char *line; } Captured;
 
@@ -131,18 +132,37 @@ static int effect_matches(Node *x, const Captured *c)
 
 /* ---- one test ------------------------------------------------------------------ */
 
-typedef struct Failure { char text[1024]; } Failure;
+#define MAX_FAILS 16
 
-static void failf(Failure *v, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void failf(Failure *v, int *n, const char *fmt, ...)
+/* One test as it runs: the engine, what it captured, what failed. */
+typedef struct Run1 {
+    Project *pr;
+    const DnaBundle *b;
+    const EmitTests *et;
+    Engine *eng;
+    TestCtx cap;
+    JsonW w;
+    int64_t clock;
+    uint64_t last[64];                  /* the last entity seen, per kind */
+    uint64_t first_given;
+    uint32_t first_kind;
+    int nev;
+    TestResult *res;
+    char why[512], where[600], txt[300];
+} Run1;
+
+static void failf(Run1 *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void failf(Run1 *r, const char *fmt, ...)
 {
-    if (*n < 16) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(v[*n].text, sizeof v[0].text, fmt, ap);
-        va_end(ap);
-    }
-    (*n)++;
+    TestResult *t = r->res;
+    if (t->nfails >= MAX_FAILS) { t->more++; return; }
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *c = strdup(buf);
+    if (c) t->fails[t->nfails++] = c;
 }
 
 static const char *loc(Project *pr, Span sp, char *buf, size_t n)
@@ -170,165 +190,270 @@ static int first_time(Node *t, int64_t *at)
     return 0;
 }
 
-static int run_test(Project *pr, const DnaBundle *b, const EmitTests *et, Node *t, FILE *out, int verbose)
+#define WHERE(x) loc(r->pr, (x)->span, r->where, sizeof r->where)
+
+static void step_given(Run1 *r, Node *x)
 {
-    TestCtx cap = { 0 };
-    Store *st = store_mem_new();
-    Engine *eng = st ? eng_new(b, st, capture, &cap) : NULL;
-    char why[512], where[600], txt[300];
-    Failure fails[16];
-    int nfail = 0;
-    if (!eng) { fprintf(out, "out of memory\n"); if (st) st->ops->free(st); return 0; }
-    int64_t clock = 0;
-    first_time(t, &clock);
-    uint64_t last[64] = { 0 };               /* the last entity seen, per kind */
-    uint64_t first_given = 0;
-    uint32_t first_kind = DNA_NIL;
-    int nev = 0;
-    JsonW w;
-    jw_init(&w);
-#define FAIL(...) failf(fails, &nfail, __VA_ARGS__)
-    for (Node *x = t->list; x; x = x->next) {
-        switch (x->kind) {
-        case N_GIVEN: {
-            jw_reset(&w);
-            if (!record(&w, x->a, why, sizeof why)) { FAIL("%s: given: %s", loc(pr, x->span, where, sizeof where), why); break; }
-            uint64_t h = eng_given(eng, x->name, w.p, w.n, clock, why, sizeof why);
-            if (!h) { FAIL("%s: given %s: %s", loc(pr, x->span, where, sizeof where), x->name, why); break; }
-            uint32_t k = bundle_entity(b, x->name);
-            if (k < 64) last[k] = h;
-            if (!first_given) { first_given = h; first_kind = k; }
-            break;
-        }
-        case N_TEVENT: {
-            int64_t at;
-            if (!x->a->name || clk_parse(x->a->name, strlen(x->a->name), &at)) break;   /* the checker said */
-            if (at > clock) clock = at;
-            jw_reset(&w);
-            jw_obj(&w);
-            char id[32];
-            snprintf(id, sizeof id, "test-%d", ++nev);
-            jw_key(&w, "id"); jw_str(&w, id);
-            jw_key(&w, "type"); jw_str(&w, x->name);
-            jw_key(&w, "source"); jw_str(&w, "test");
-            jw_key(&w, "occurred_at"); jw_str(&w, x->a->name);
-            jw_key(&w, "subject");
-            if (x->c) {
-                if (!record(&w, x->c, why, sizeof why)) { FAIL("%s: %s", loc(pr, x->span, where, sizeof where), why); goto next; }
-            } else if (first_given) {
-                /* the first given entity's identities */
-                Ent *g = eng_entity(eng, first_given);
-                const DnaEntity *en = &b->entities[first_kind];
-                jw_obj(&w);
-                jw_key(&w, "entity"); jw_str(&w, bundle_str(b, en->name));
-                for (uint32_t i = 0; g && i < en->nidentity; i++) {
-                    DnaValue v = g->slots[en->identity[i]];
-                    if (v.kind != DNA_VK_STR) continue;
-                    jw_key(&w, bundle_str(b, en->slots[en->identity[i]].name));
-                    jw_strn(&w, v.u.s, v.len);
-                }
-                jw_end_obj(&w);
-            } else {
-                FAIL("%s: the event has no subject: add `for { email: \"...\" }` or a `given`",
-                     loc(pr, x->span, where, sizeof where));
-                goto next;
-            }
-            jw_key(&w, "data");
-            if (!record(&w, x->b, why, sizeof why)) { FAIL("%s: %s", loc(pr, x->span, where, sizeof where), why); goto next; }
-            jw_end_obj(&w);
-            uint64_t before = eng_count(eng);
-            EngResult r = eng_event(eng, w.p, w.n, why, sizeof why);
-            if (r != ENG_OK) { FAIL("%s: the event was refused: %s", loc(pr, x->span, where, sizeof where), why); break; }
-            /* entities the event created (a deal by routing, ...) are the last of their kind */
-            for (uint64_t h = before + 1; h <= eng_count(eng); h++) {
-                Ent *e2 = eng_entity(eng, h);
-                if (e2 && !e2->merged_into && e2->kind < 64) last[e2->kind] = h;
-            }
-            /* remember the subject */
-            for (uint64_t h = eng_count(eng); h >= 1; h--) {
-                Ent *e2 = eng_entity(eng, h);
-                if (e2 && !e2->merged_into) {
-                    int64_t la = DNA_NIL;
-                    uint32_t ls = bundle_slot(b, e2->kind, "last_activity_at");
-                    if (ls != DNA_NIL && e2->slots[ls].kind == DNA_VK_INT) la = e2->slots[ls].u.i;
-                    if (la == at && e2->kind < 64) { last[e2->kind] = h; break; }
-                }
-            }
-            break;
-        }
-        case N_TWAIT: {
-            int64_t d = x->a && x->a->kind == N_DURATION ? x->a->num * 1000 : 0;
-            clock += d;
-            uint64_t before = eng_count(eng);
-            eng_advance(eng, clock);
-            for (uint64_t h = before + 1; h <= eng_count(eng); h++) {
-                Ent *e2 = eng_entity(eng, h);
-                if (e2 && !e2->merged_into && e2->kind < 64) last[e2->kind] = h;
-            }
-            break;
-        }
-        case N_EXPECT: {
-            int neg = (x->flags & EXPECT_NEGATED) != 0;
-            if (x->op == EXP_TRUE) {
-                const EmitExpect *ee = NULL;
-                for (uint32_t i = 0; i < et->n; i++) if (et->v[i].expect == x) ee = &et->v[i];
-                if (!ee || ee->unit == DNA_NIL) break;
-                Ent *ent = ee->entity < 64 && last[ee->entity] ? eng_entity(eng, last[ee->entity]) : NULL;
-                for (int g = 0; ent && ent->merged_into && g < 64; g++) ent = eng_entity(eng, ent->merged_into);
-                if (ee->entity != DNA_NIL && !ent) {
-                    FAIL("%s: expect %s: there is no %s in this test", loc(pr, x->span, where, sizeof where),
-                         node_text(pr, x->a, txt, sizeof txt), bundle_str(b, b->entities[ee->entity].name));
-                    break;
-                }
-                DnaValue v;
-                if (eng_eval_at(eng, ent ? ent->handle : 0, ee->unit, clock, &v, why, sizeof why) != 0) {
-                    FAIL("%s: expect %s: %s", loc(pr, x->span, where, sizeof where), node_text(pr, x->a, txt, sizeof txt), why);
-                    break;
-                }
-                if (v.kind == DNA_VK_INT && v.u.i) break;
-                char actual[256] = "";
-                if (ee->actual != DNA_NIL) {
-                    DnaValue a;
-                    if (eng_eval_at(eng, ent ? ent->handle : 0, ee->actual, clock, &a, why, sizeof why) == 0) {
-                        JsonW aw;
-                        jw_init(&aw);
-                        eng_value_json(eng, &aw, a, b->units[ee->actual].type);
-                        char lt[200];
-                        snprintf(actual, sizeof actual, "\n      %s is %s", node_text(pr, x->a->a, lt, sizeof lt), aw.p ? aw.p : "?");
-                        jw_free(&aw);
-                    }
-                }
-                FAIL("%s: expect %s: false%s", loc(pr, x->span, where, sizeof where), node_text(pr, x->a, txt, sizeof txt), actual);
-            } else {
-                int found = 0;
-                for (uint32_t i = 0; i < cap.n && !found; i++) found = effect_matches(x, &cap.v[i]);
-                if (found == neg)
-                    FAIL("%s: %s: %s", loc(pr, x->span, where, sizeof where), node_text(pr, x, txt, sizeof txt),
-                         neg ? "it happened" : "it did not happen");
-            }
-            break;
-        }
-        default: break;
-        }
-    next:;
-    }
-    char name[256];
-    snprintf(name, sizeof name, "%s", t->a && t->a->name ? t->a->name : "?");
-    fprintf(out, "%s \"%s\" (%s)\n", nfail ? "FAIL" : "ok  ", name, loc(pr, t->span, where, sizeof where));
-    for (int i = 0; i < nfail && i < 16; i++) fprintf(out, "    %s\n", fails[i].text);
-    if (nfail > 16) fprintf(out, "    ... and %d more\n", nfail - 16);
-    if ((nfail || verbose) && cap.n) {
-        fprintf(out, "    effects:\n");
-        for (uint32_t i = 0; i < cap.n; i++) fprintf(out, "      %s\n", cap.v[i].line);
-    }
-    jw_free(&w);
-    eng_free(eng);
-    st->ops->free(st);
-    captured_free(&cap);
-    return nfail == 0;
+    jw_reset(&r->w);
+    if (!record(&r->w, x->a, r->why, sizeof r->why)) { failf(r, "%s: given: %s", WHERE(x), r->why); return; }
+    uint64_t h = eng_given(r->eng, x->name, r->w.p, r->w.n, r->clock, r->why, sizeof r->why);
+    if (!h) { failf(r, "%s: given %s: %s", WHERE(x), x->name, r->why); return; }
+    uint32_t k = bundle_entity(r->b, x->name);
+    if (k < 64) r->last[k] = h;
+    if (!r->first_given) { r->first_given = h; r->first_kind = k; }
 }
 
-int tr_run(Project *pr, FILE *out, int verbose, const char *filter, TestSummary *sum)
+/* Entities made after handle `before` (a deal by routing, ...) are the last of their kind. */
+static void note_new(Run1 *r, uint64_t before)
+{
+    for (uint64_t h = before + 1; h <= eng_count(r->eng); h++) {
+        Ent *e2 = eng_entity(r->eng, h);
+        if (e2 && !e2->merged_into && e2->kind < 64) r->last[e2->kind] = h;
+    }
+}
+
+/* The event's subject: its `for { ... }`, or the first given entity's identities. */
+static int subject(Run1 *r, Node *x)
+{
+    if (x->c) {
+        if (record(&r->w, x->c, r->why, sizeof r->why)) return 1;
+        failf(r, "%s: %s", WHERE(x), r->why);
+        return 0;
+    }
+    if (!r->first_given) {
+        failf(r, "%s: the event has no subject: add `for { email: \"...\" }` or a `given`", WHERE(x));
+        return 0;
+    }
+    Ent *g = eng_entity(r->eng, r->first_given);
+    const DnaEntity *en = &r->b->entities[r->first_kind];
+    jw_obj(&r->w);
+    jw_key(&r->w, "entity"); jw_str(&r->w, bundle_str(r->b, en->name));
+    for (uint32_t i = 0; g && i < en->nidentity; i++) {
+        DnaValue v = g->slots[en->identity[i]];
+        if (v.kind != DNA_VK_STR) continue;
+        jw_key(&r->w, bundle_str(r->b, en->slots[en->identity[i]].name));
+        jw_strn(&r->w, v.u.s, v.len);
+    }
+    jw_end_obj(&r->w);
+    return 1;
+}
+
+static void step_event(Run1 *r, Node *x)
+{
+    int64_t at;
+    if (!x->a->name || clk_parse(x->a->name, strlen(x->a->name), &at)) return;   /* the checker said */
+    if (at > r->clock) r->clock = at;
+    JsonW *w = &r->w;
+    jw_reset(w);
+    jw_obj(w);
+    char id[32];
+    snprintf(id, sizeof id, "test-%d", ++r->nev);
+    jw_key(w, "id"); jw_str(w, id);
+    jw_key(w, "type"); jw_str(w, x->name);
+    jw_key(w, "source"); jw_str(w, "test");
+    jw_key(w, "occurred_at"); jw_str(w, x->a->name);
+    jw_key(w, "subject");
+    if (!subject(r, x)) return;
+    jw_key(w, "data");
+    if (!record(w, x->b, r->why, sizeof r->why)) { failf(r, "%s: %s", WHERE(x), r->why); return; }
+    jw_end_obj(w);
+    uint64_t before = eng_count(r->eng);
+    EngResult res = eng_event(r->eng, w->p, w->n, r->why, sizeof r->why);
+    if (res != ENG_OK) { failf(r, "%s: the event was refused: %s", WHERE(x), r->why); return; }
+    note_new(r, before);
+    /* remember the subject: the newest live entity whose last activity is this event */
+    for (uint64_t h = eng_count(r->eng); h >= 1; h--) {
+        Ent *e2 = eng_entity(r->eng, h);
+        if (!e2 || e2->merged_into) continue;
+        int64_t la = DNA_NIL;
+        uint32_t ls = bundle_slot(r->b, e2->kind, "last_activity_at");
+        if (ls != DNA_NIL && e2->slots[ls].kind == DNA_VK_INT) la = e2->slots[ls].u.i;
+        if (la == at && e2->kind < 64) { r->last[e2->kind] = h; break; }
+    }
+}
+
+static void step_wait(Run1 *r, Node *x)
+{
+    r->clock += x->a && x->a->kind == N_DURATION ? x->a->num * 1000 : 0;
+    uint64_t before = eng_count(r->eng);
+    eng_advance(r->eng, r->clock);
+    note_new(r, before);
+}
+
+/* `expect COND`: evaluated on the last entity of its kind; the left side's value when false. */
+static void expect_cond(Run1 *r, Node *x)
+{
+    const EmitExpect *ee = NULL;
+    for (uint32_t i = 0; i < r->et->n; i++) if (r->et->v[i].expect == x) ee = &r->et->v[i];
+    if (!ee || ee->unit == DNA_NIL) return;
+    Ent *ent = ee->entity < 64 && r->last[ee->entity] ? eng_entity(r->eng, r->last[ee->entity]) : NULL;
+    for (int g = 0; ent && ent->merged_into && g < 64; g++) ent = eng_entity(r->eng, ent->merged_into);
+    if (ee->entity != DNA_NIL && !ent) {
+        failf(r, "%s: expect %s: there is no %s in this test", WHERE(x), node_text(r->pr, x->a, r->txt, sizeof r->txt),
+              bundle_str(r->b, r->b->entities[ee->entity].name));
+        return;
+    }
+    DnaValue v;
+    if (eng_eval_at(r->eng, ent ? ent->handle : 0, ee->unit, r->clock, &v, r->why, sizeof r->why) != 0) {
+        failf(r, "%s: expect %s: %s", WHERE(x), node_text(r->pr, x->a, r->txt, sizeof r->txt), r->why);
+        return;
+    }
+    if (v.kind == DNA_VK_INT && v.u.i) return;
+    char actual[256] = "";
+    DnaValue a;
+    if (ee->actual != DNA_NIL &&
+        eng_eval_at(r->eng, ent ? ent->handle : 0, ee->actual, r->clock, &a, r->why, sizeof r->why) == 0) {
+        JsonW aw;
+        jw_init(&aw);
+        eng_value_json(r->eng, &aw, a, r->b->units[ee->actual].type);
+        char lt[200];
+        snprintf(actual, sizeof actual, "\n      %s is %s", node_text(r->pr, x->a->a, lt, sizeof lt), aw.p ? aw.p : "?");
+        jw_free(&aw);
+    }
+    failf(r, "%s: expect %s: false%s", WHERE(x), node_text(r->pr, x->a, r->txt, sizeof r->txt), actual);
+}
+
+static void step_expect(Run1 *r, Node *x)
+{
+    if (x->op == EXP_TRUE) { expect_cond(r, x); return; }
+    int neg = (x->flags & EXPECT_NEGATED) != 0, found = 0;
+    for (uint32_t i = 0; i < r->cap.n && !found; i++) found = effect_matches(x, &r->cap.v[i]);
+    if (found == neg)
+        failf(r, "%s: %s: %s", WHERE(x), node_text(r->pr, x, r->txt, sizeof r->txt), neg ? "it happened" : "it did not happen");
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_test(Project *pr, const DnaBundle *b, const EmitTests *et, Node *t, TestResult *res)
+{
+    Run1 *r = calloc(1, sizeof *r);
+    char **fails = calloc(MAX_FAILS, sizeof(char *));
+    memset(res, 0, sizeof *res);
+    res->name = strdup(t->a && t->a->name ? t->a->name : "?");
+    SrcFile *f = src_get(&pr->src, t->span.file);
+    res->path = strdup(f ? f->path : "?");
+    if (f) src_linecol(f, t->span.start, &res->line, &res->col);
+    res->fails = fails;
+    Store *st = r && fails ? store_mem_new() : NULL;
+    if (r) r->eng = st ? eng_new(b, st, capture, &r->cap) : NULL;
+    if (!r || !r->eng) {
+        static char oom[] = "out of memory";
+        if (fails) { fails[0] = strdup(oom); res->nfails = fails[0] != NULL; }
+        if (!res->nfails) res->more = 1;
+        if (st) st->ops->free(st);
+        free(r);
+        return;
+    }
+    double t0 = mono_s();
+    r->pr = pr;
+    r->b = b;
+    r->et = et;
+    r->res = res;
+    r->first_kind = DNA_NIL;
+    first_time(t, &r->clock);
+    jw_init(&r->w);
+    for (Node *x = t->list; x; x = x->next) {
+        switch (x->kind) {
+        case N_GIVEN: step_given(r, x); break;
+        case N_TEVENT: step_event(r, x); break;
+        case N_TWAIT: step_wait(r, x); break;
+        case N_EXPECT: step_expect(r, x); break;
+        default: break;
+        }
+    }
+    res->seconds = mono_s() - t0;
+    res->effects = calloc(r->cap.n + 1, sizeof(char *));
+    for (uint32_t i = 0; res->effects && i < r->cap.n; i++) {
+        res->effects[res->neffects++] = r->cap.v[i].line;
+        r->cap.v[i].line = NULL;
+    }
+    jw_free(&r->w);
+    eng_free(r->eng);
+    st->ops->free(st);
+    captured_free(&r->cap);
+    free(r);
+}
+
+static void result_free(TestResult *t)
+{
+    free(t->name);
+    free(t->path);
+    for (uint32_t i = 0; i < t->nfails; i++) free(t->fails[i]);
+    free(t->fails);
+    for (uint32_t i = 0; i < t->neffects; i++) free(t->effects[i]);
+    free(t->effects);
+}
+
+/* ---- coverage: which rules, arms and actions the effects show ---------------- */
+
+/* The effect an action leaves, or EFF__COUNT for none (ACT_ROUTE re-runs routing). */
+static EffKind action_effect(uint8_t act)
+{
+    static const EffKind k[] = { EFF_SET, EFF_MOVE, EFF_ASSIGN, EFF__COUNT, EFF_ROUTE, EFF_CREATE,
+                                 EFF_TASK, EFF_NOTIFY, EFF_WEBHOOK, EFF_CONNECTOR, EFF_ENROLL, EFF_EMIT };
+    return act < sizeof k / sizeof k[0] ? k[act] : EFF__COUNT;
+}
+
+static EffKind effect_kind(const char *name)
+{
+    for (int k = 0; k < EFF__COUNT; k++) if (!strcmp(eng_effect_name((EffKind)k), name)) return (EffKind)k;
+    return EFF__COUNT;
+}
+
+/* The constant of an action's argument `key`, or NULL. */
+static const char *action_konst(const DnaBundle *b, const DnaAction *a, const char *key)
+{
+    for (uint32_t i = 0; i < a->nargs; i++) {
+        const DnaArg *g = &b->args[a->arg + i];
+        if (g->konst != DNA_NIL && !strcmp(bundle_str(b, g->key), key) && b->consts[g->konst].type == DT_STR)
+            return bundle_str(b, b->consts[g->konst].str);
+    }
+    return NULL;
+}
+
+/* An effect of rule `ri`: the rule is reached; an action whose effect kind it
+ * is, too; an approval stands for every action of the rule.  A route arm
+ * whose `pipeline` is the effect's is reached. */
+static void cover_effect(const DnaBundle *b, TestCoverage *cv, uint32_t ri, EffKind k, const char *pipeline)
+{
+    const DnaRule *r = &b->rules[ri];
+    cv->rule[ri]++;
+    for (uint32_t i = 0; i < r->narms; i++) {
+        const DnaArm *arm = &b->arms[r->arm + i];
+        int whole = k == EFF_APPROVAL || (r->narms == 1 && arm->nactions);
+        for (uint32_t j = 0; j < arm->nactions; j++) {
+            const DnaAction *a = &b->actions[arm->action + j];
+            EffKind ak = action_effect(a->kind);
+            if (ak == EFF__COUNT || (ak != k && k != EFF_APPROVAL)) continue;
+            if (ak == EFF_ROUTE && pipeline) {
+                const char *p = action_konst(b, a, "pipeline");
+                if (p && strcmp(p, pipeline)) continue;
+            }
+            cv->action[arm->action + j]++;
+            if (ak == EFF_ROUTE || ak == EFF_NOTIFY || whole) cv->arm[r->arm + i]++;
+        }
+    }
+}
+
+static void cover(const DnaBundle *b, TestCoverage *cv, const TestResult *t)
+{
+    for (uint32_t i = 0; i < t->neffects; i++) {
+        json_t *o = json_loads(t->effects[i], 0, NULL);
+        const char *rule = jstr(o, "rule", NULL), *kind = jstr(o, "kind", NULL);
+        if (rule && kind)
+            for (uint32_t ri = 0; ri < b->nrules; ri++)
+                if (!strcmp(bundle_str(b, b->rules[ri].name), rule))
+                    cover_effect(b, cv, ri, effect_kind(kind), jstr(o, "detail", "pipeline"));
+        json_decref(o);
+    }
+}
+
+int tr_run(Project *pr, FILE *out, const TestOpts *o, TestSummary *sum)
 {
     memset(sum, 0, sizeof *sum);
     DnaBuf buf;
@@ -343,15 +468,37 @@ int tr_run(Project *pr, FILE *out, int verbose, const char *filter, TestSummary 
         return -1;
     }
     dna_buf_free(&buf);
+    TestCoverage cv = { calloc(b.nrules + 1, sizeof(uint32_t)), calloc(b.narms + 1, sizeof(uint32_t)),
+                        calloc(b.nactions + 1, sizeof(uint32_t)) };
+    TestResult *v = NULL;
+    uint32_t n = 0, cap = 0;
     for (uint32_t i = 1; i < pr->src.n; i++) {
         if (pr->src.files[i]->is_stdlib) continue;
         for (Node *d = pr->files[i] ? pr->files[i]->list : NULL; d; d = d->next) {
             if (d->kind != N_TEST) continue;
-            if (filter && (!d->a->name || !strstr(d->a->name, filter))) continue;
-            if (run_test(pr, &b, &et, d, out, verbose)) sum->passed++;
-            else sum->failed++;
+            if (o->filter && (!d->a->name || !strstr(d->a->name, o->filter))) continue;
+            if (n == cap) {
+                uint32_t nc = cap ? cap * 2 : 32;
+                TestResult *nv = realloc(v, sizeof(TestResult) * nc);
+                if (!nv) continue;
+                v = nv;
+                cap = nc;
+            }
+            TestResult *t = &v[n++];
+            run_test(pr, &b, &et, d, t);
+            if (t->nfails || t->more) sum->failed++; else sum->passed++;
+            if (o->coverage && cv.rule && cv.arm && cv.action) cover(&b, &cv, t);
+            if (o->format == TF_TEXT || o->format == TF_GITHUB) { tr_print(out, o, t, 1); fflush(out); }
         }
     }
+    sum->selected = n;
+    if (o->format == TF_JSON || o->format == TF_JUNIT) tr_print(out, o, v, n);
+    if (o->coverage && cv.rule && cv.arm && cv.action) tr_print_coverage(out, o, &b, &cv);
+    for (uint32_t i = 0; i < n; i++) result_free(&v[i]);
+    free(v);
+    free(cv.rule);
+    free(cv.arm);
+    free(cv.action);
     bundle_free(&b);
     emit_tests_free(&et);
     return 0;

@@ -27,12 +27,14 @@ static const char *const code_texts[] = {
 
 const char *diag_code_name(DiagCode c) { return code_names[c]; }
 
-static int code_index(const char *code)
+int diag_code_find(const char *const *names, int n, const char *code)
 {
-    for (int i = 0; i < DIAG__COUNT; i++)
-        if (strcmp(code_names[i], code) == 0) return i;
+    for (int i = 0; code && i < n; i++)
+        if (!strcmp(names[i], code)) return i;
     return -1;
 }
+
+static int code_index(const char *code) { return diag_code_find(code_names, DIAG__COUNT, code); }
 
 const char *diag_code_title(const char *code)
 {
@@ -84,9 +86,37 @@ static int bump_file(DiagList *d, uint32_t file)
     return ++d->per_file[file] <= DIAG_MAX_PER_FILE;
 }
 
+/* Follow-on errors of one mistake are dropped.  An error where a token was already refused (E001-E008: syntax, strings,
+ * characters, numbers) is a follow-on of that one mistake: an invalid
+ * number the checker then finds of the wrong type, a token the lexer
+ * refused that the parser then does not expect.  It is dropped. */
+static int token_error(const Diag *g)
+{
+    return g->sev == SEV_ERROR && !strncmp(g->code, "E00", 3) && g->code[3] >= '1' && g->code[3] <= '8' && !g->code[4];
+}
+
+/* ... and a declaration said to lack a clause (E023) when a syntax error
+ * inside it is why the clause is missing. */
+static int follow_on(const DiagList *d, Severity sev, const char *code, Span span)
+{
+    if (sev != SEV_ERROR) return 0;
+    for (uint32_t i = d->n, k = 0; i-- > 0 && k < 16; k++) {
+        const Diag *g = &d->v[i];
+        if (token_error(g) && g->span.file == span.file && g->span.start == span.start) return 1;
+    }
+    if (strcmp(code, "E023")) return 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const Diag *g = &d->v[i];
+        if (token_error(g) && g->span.file == span.file && g->span.start > span.start && g->span.start < span.end)
+            return 1;
+    }
+    return 0;
+}
+
 static Diag *vemit(DiagList *d, Severity sev, const char *code, Span span,
                    const char *fmt, va_list ap)
 {
+    if (follow_on(d, sev, code, span)) return NULL;
     if (sev == SEV_ERROR) d->nerrors++;
     else if (sev == SEV_WARNING) d->nwarnings++;
     if (!bump_file(d, span.file)) { d->suppressed++; return NULL; }

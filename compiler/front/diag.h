@@ -52,6 +52,8 @@ void  diag_help(Diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 
 const char *diag_code_name(DiagCode c);
 const char *diag_code_title(const char *code);
 const char *diag_code_text(const char *code);
+/* The index of `code` in a table of code names (diag_codes.h's, lint_codes.h's), or -1. */
+int diag_code_find(const char *const *names, int n, const char *code);
 
 /* Sort by file, position; stable for equal positions. */
 void diag_sort(DiagList *d);

@@ -19,6 +19,8 @@ typedef struct Comment {
     struct Comment *next;
 } Comment;
 
+#define PARSE_BRACES 64
+
 typedef struct ParseCtx {
     Arena *arena;
     Interner *in;
@@ -28,6 +30,8 @@ typedef struct ParseCtx {
     uint32_t base;          /* byte offset of the text being scanned */
     uint32_t pos;           /* scanner position, absolute */
     int depth;              /* open brackets */
+    uint32_t brace_at[PARSE_BRACES];    /* where the open '{' are, innermost last */
+    int braces;             /* open '{' (may exceed PARSE_BRACES; the deepest are not kept) */
     int fatal;              /* stop: the scanner returns end of input */
     int start_token;        /* first token to hand the parser (START_*) */
     uint32_t comment_start;

@@ -49,6 +49,21 @@ static Type *err(Ctx *c) { return c->p->t_error; }
 
 static Type *set(Node *n, Type *t) { n->ty = t; return t; }
 
+/* An operand as the error names it: its source text and type ("event.url
+ * (string)"), or the type alone when the text is long or spans lines. */
+static void operand(Program *p, const Node *n, Type *t, char *out, size_t cap)
+{
+    SrcFile *f = p->src ? src_get(p->src, n->span.file) : NULL;
+    uint32_t len = n->span.end - n->span.start;
+    const char *tn = ty_name(t), *par = strstr(tn, " (");
+    size_t tl = strlen(tn);
+    if (par && tl && tn[tl - 1] == ')') { tn = par + 2; tl = strlen(tn) - 1; }    /* "score (decimal)": decimal */
+    if (f && n->span.end <= f->len && len && len <= 40 && !memchr(f->text + n->span.start, '\n', len))
+        snprintf(out, cap, "%.*s (%.*s)", (int)len, f->text + n->span.start, (int)tl, tn);
+    else
+        snprintf(out, cap, "%s", ty_name(t));
+}
+
 void chk_suggest_tab(Diag *g, const SymTab *t, const char *name)
 {
     if (!g) return;
@@ -597,11 +612,13 @@ static Type *binary_expr(Ctx *c, Node *n)
         break;
     }
     Diag *g;
+    char la[96], ra[96];
+    operand(p, n->a, l, la, sizeof la);
+    operand(p, n->b, r, ra, sizeof ra);
     if (op == OP_EQ || op == OP_NE || (op >= OP_LT && op <= OP_GE))
-        g = diag_error(p->diags, DIAG_E020, n->span, "cannot compare %s with %s", ty_name(l), ty_name(r));
+        g = diag_error(p->diags, DIAG_E020, n->span, "cannot compare %s with %s", la, ra);
     else
-        g = diag_error(p->diags, DIAG_E020, n->span, "'%s' cannot combine %s and %s", ast_op_text(op),
-                       ty_name(l), ty_name(r));
+        g = diag_error(p->diags, DIAG_E020, n->span, "'%s' cannot combine %s and %s", ast_op_text(op), la, ra);
     if (g && (lb->kind == TY_STRING) != (rb->kind == TY_STRING) &&
         (n->a->kind == N_STRING || n->b->kind == N_STRING))
         diag_help(g, "remove the quotes to compare numbers, or compare with a string");

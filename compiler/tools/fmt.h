@@ -26,4 +26,9 @@
  * dna_free(p, *len + 1)); NULL when out of memory. */
 char *fmt_file(const Node *file, const Comment *comments, const SrcFile *src, size_t *len);
 
+/* fmt_diff.c: a unified diff of `a` (the file at `path`) against `b` (its
+ * formatted text), three lines of context.  Allocated as fmt_file's result
+ * (free with dna_free(p, *len + 1)); NULL when out of memory. */
+char *fmt_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen, size_t *len);
+
 #endif

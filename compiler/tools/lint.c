@@ -9,6 +9,7 @@
  * made from it: lint prefers missing a problem to reporting a false one.
  */
 #include "tools/lint.h"
+#include "tools/lint_int.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -42,12 +43,7 @@ static const char *const code_texts[] = {
 
 const char *lint_code_name(LintCode c) { return code_names[c]; }
 
-static int code_index(const char *code)
-{
-    for (int i = 0; i < LINT__COUNT; i++)
-        if (!strcmp(code_names[i], code)) return i;
-    return -1;
-}
+static int code_index(const char *code) { return diag_code_find(code_names, LINT__COUNT, code); }
 
 const char *lint_code_title(const char *code)
 {
@@ -152,17 +148,6 @@ int lint_config_load(LintConfig *cfg, const char *file, char *err, size_t errlen
 
 /* ---- the lint context ------------------------------------------------------ */
 
-typedef struct Lint {
-    Program *p;
-    const LintConfig *cfg;
-    DiagList *out;
-    uint32_t count;
-} Lint;
-
-#define FOR_DECLS(L, d)                                                        \
-    for (int mi_ = 0; mi_ < (L)->p->nmods; mi_++)                              \
-        for (int fi_ = 0; fi_ < (L)->p->mods[mi_]->nfiles; fi_++)              \
-            for (Node *d = (L)->p->mods[mi_]->files[fi_]->list; d; d = d->next)
 
 static int in_stdlib(Lint *L, Span sp)
 {
@@ -170,10 +155,7 @@ static int in_stdlib(Lint *L, Span sp)
     return !f || f->is_stdlib;
 }
 
-static Diag *find(Lint *L, LintCode code, Span sp, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static Diag *find(Lint *L, LintCode code, Span sp, const char *fmt, ...)
+Diag *lint_find(Lint *L, LintCode code, Span sp, const char *fmt, ...)
 {
     int sev = L->cfg->sev[code];
     if (sev == LINT_OFF || in_stdlib(L, sp)) return NULL;
@@ -267,17 +249,10 @@ static void pset_free(PSet *s) { dna_free(s->v, sizeof(void *) * s->cap); memset
 
 /* ---- constant folding ------------------------------------------------------- */
 
-typedef enum VKind { V_UNKNOWN, V_BOOL, V_NUM, V_STR, V_ENUM, V_NULL } VKind;
 
-typedef struct Val {
-    VKind k;
-    int64_t num;            /* bool 0/1; numbers in thousandths (durations: ms) */
-    const char *s;          /* string, enum value (interned) */
-} Val;
+const Val lint_unknown = { V_UNKNOWN, 0, NULL };
 
-static const Val unknown = { V_UNKNOWN, 0, NULL };
-
-static Val vnum(int64_t v, int ok)
+Val lint_vnum(int64_t v, int ok)
 {
     Val r = { ok ? V_NUM : V_UNKNOWN, v, NULL };
     return r;
@@ -292,7 +267,7 @@ static Val vbool(int b)
 static Val scaled(int64_t v)
 {
     int ok = v <= INT64_MAX / 1000 && v >= INT64_MIN / 1000;
-    return vnum(ok ? v * 1000 : 0, ok);
+    return lint_vnum(ok ? v * 1000 : 0, ok);
 }
 
 static Sym *const_sym(const Node *n)
@@ -304,7 +279,7 @@ static Sym *const_sym(const Node *n)
     return NULL;
 }
 
-static int same_val(Val a, Val b)
+int lint_same_val(Val a, Val b)
 {
     if (a.k != b.k) return 0;
     switch (a.k) {
@@ -315,87 +290,87 @@ static int same_val(Val a, Val b)
     }
 }
 
-static Val fold(const Node *n, int depth)
+Val lint_fold(const Node *n, int depth)
 {
-    if (!n || depth > 64) return unknown;
+    if (!n || depth > 64) return lint_unknown;
     switch ((NodeKind)n->kind) {
     case N_INT: return scaled(n->num);
-    case N_DECIMAL: return vnum(n->num, 1);
+    case N_DECIMAL: return lint_vnum(n->num, 1);
     case N_DURATION: return scaled(n->num);
     case N_TIMEOFDAY: return scaled(n->num);
     case N_BOOL: return vbool((int)n->num);
     case N_NONE: { Val v = { V_NULL, 0, NULL }; return v; }
     case N_STRING:
-        if (n->flags & 1) return unknown;
+        if (n->flags & 1) return lint_unknown;
         { Val v = { V_STR, 0, n->name ? n->name : "" }; return v; }
     case N_NAME: case N_MEMBER: {
         if (n->kind == N_NAME && (n->flags & 1)) { Val v = { V_ENUM, 0, n->name }; return v; }
         Sym *s = const_sym(n);
-        return s && s->decl ? fold(s->decl->a, depth + 1) : unknown;
+        return s && s->decl ? lint_fold(s->decl->a, depth + 1) : lint_unknown;
     }
     case N_UNARY: {
-        Val a = fold(n->a, depth + 1);
-        if (n->op == OP_NOT) return a.k == V_BOOL ? vbool(!a.num) : unknown;
-        return a.k == V_NUM && a.num != INT64_MIN ? vnum(-a.num, 1) : unknown;
+        Val a = lint_fold(n->a, depth + 1);
+        if (n->op == OP_NOT) return a.k == V_BOOL ? vbool(!a.num) : lint_unknown;
+        return a.k == V_NUM && a.num != INT64_MIN ? lint_vnum(-a.num, 1) : lint_unknown;
     }
     case N_BINARY: {
         Op op = (Op)n->op;
-        Val a = fold(n->a, depth + 1);
+        Val a = lint_fold(n->a, depth + 1);
         if (op == OP_AND || op == OP_OR) {
-            Val b = fold(n->b, depth + 1);
+            Val b = lint_fold(n->b, depth + 1);
             int stop = op == OP_OR;             /* the value that decides alone */
             if ((a.k == V_BOOL && a.num == stop) || (b.k == V_BOOL && b.num == stop)) return vbool(stop);
             if (a.k == V_BOOL && b.k == V_BOOL) return vbool(!stop);
-            return unknown;
+            return lint_unknown;
         }
         if (op == OP_IN) {
-            if (a.k == V_UNKNOWN || n->b->kind != N_LIST) return unknown;
+            if (a.k == V_UNKNOWN || n->b->kind != N_LIST) return lint_unknown;
             for (const Node *x = n->b->list; x; x = x->next) {
-                Val v = fold(x, depth + 1);
-                if (v.k == V_UNKNOWN) return unknown;
-                if (same_val(a, v)) return vbool(1);
+                Val v = lint_fold(x, depth + 1);
+                if (v.k == V_UNKNOWN) return lint_unknown;
+                if (lint_same_val(a, v)) return vbool(1);
             }
             return vbool(0);
         }
-        Val b = fold(n->b, depth + 1);
-        if (a.k == V_UNKNOWN || b.k == V_UNKNOWN) return unknown;
+        Val b = lint_fold(n->b, depth + 1);
+        if (a.k == V_UNKNOWN || b.k == V_UNKNOWN) return lint_unknown;
         switch (op) {
-        case OP_EQ: return vbool(same_val(a, b));
-        case OP_NE: return vbool(!same_val(a, b));
+        case OP_EQ: return vbool(lint_same_val(a, b));
+        case OP_NE: return vbool(!lint_same_val(a, b));
         case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
             int c;
             if (a.k == V_NUM && b.k == V_NUM) c = a.num < b.num ? -1 : a.num > b.num;
             else if (a.k == V_STR && b.k == V_STR) c = strcmp(a.s, b.s);
-            else return unknown;
+            else return lint_unknown;
             return vbool(op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0);
         }
         case OP_CONTAINS:
             if (a.k == V_STR && b.k == V_STR) return vbool(strstr(a.s, b.s) != NULL);
-            return unknown;
+            return lint_unknown;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: {
-            if (a.k != V_NUM || b.k != V_NUM) return unknown;
+            if (a.k != V_NUM || b.k != V_NUM) return lint_unknown;
             int64_t r;
-            if (op == OP_ADD) return !__builtin_add_overflow(a.num, b.num, &r) ? vnum(r, 1) : unknown;
-            if (op == OP_SUB) return !__builtin_sub_overflow(a.num, b.num, &r) ? vnum(r, 1) : unknown;
+            if (op == OP_ADD) return !__builtin_add_overflow(a.num, b.num, &r) ? lint_vnum(r, 1) : lint_unknown;
+            if (op == OP_SUB) return !__builtin_sub_overflow(a.num, b.num, &r) ? lint_vnum(r, 1) : lint_unknown;
             if (op == OP_MUL) {
-                if (__builtin_mul_overflow(a.num, b.num, &r)) return unknown;
-                return vnum(r / 1000, 1);
+                if (__builtin_mul_overflow(a.num, b.num, &r)) return lint_unknown;
+                return lint_vnum(r / 1000, 1);
             }
-            if (b.num == 0) return unknown;
+            if (b.num == 0) return lint_unknown;
             if (op == OP_DIV) {
-                if (__builtin_mul_overflow(a.num, (int64_t)1000, &r)) return unknown;
-                return vnum(r / b.num, 1);
+                if (__builtin_mul_overflow(a.num, (int64_t)1000, &r)) return lint_unknown;
+                return lint_vnum(r / b.num, 1);
             }
-            return a.num % 1000 || b.num % 1000 ? unknown : vnum((a.num / 1000) % (b.num / 1000) * 1000, 1);
+            return a.num % 1000 || b.num % 1000 ? lint_unknown : lint_vnum((a.num / 1000) % (b.num / 1000) * 1000, 1);
         }
-        default: return unknown;
+        default: return lint_unknown;
         }
     }
-    default: return unknown;
+    default: return lint_unknown;
     }
 }
 
-static void fmt_val(char *buf, size_t n, Val v)
+void lint_fmt_val(char *buf, size_t n, Val v)
 {
     if (v.k == V_NUM) {
         int64_t ip = v.num / 1000, fp = v.num % 1000;
@@ -416,13 +391,13 @@ static void fmt_val(char *buf, size_t n, Val v)
 static void const_cond(Lint *L, const Node *cond, const char *what, const char *never)
 {
     if (!cond) return;
-    Val v = fold(cond, 0);
+    Val v = lint_fold(cond, 0);
     if (v.k != V_BOOL) return;
     if (!v.num) {
-        Diag *g = find(L, LINT_L002, cond->span, "this condition is always false: %s", never);
+        Diag *g = lint_find(L, LINT_L002, cond->span, "this condition is always false: %s", never);
         diag_help(g, "the condition depends only on literals and consts; fix it or remove the %s", what);
     } else {
-        Diag *g = find(L, LINT_L003, cond->span, "this condition is always true");
+        Diag *g = lint_find(L, LINT_L003, cond->span, "this condition is always true");
         diag_help(g, "remove the `when`, or make it depend on the event or the %s's state", what);
     }
 }
@@ -474,7 +449,7 @@ static void collect_emits(Lint *L, Node *n, void *ud)
 static void never_produced(Lint *L, PSet *produced, const Node *on, const char *what)
 {
     if (!on || on->kind != N_NAME || pset_has(produced, on->name)) return;
-    Diag *g = find(L, LINT_L001, on->span, "no source produces '%s': this %s can never fire", on->name, what);
+    Diag *g = lint_find(L, LINT_L001, on->span, "no source produces '%s': this %s can never fire", on->name, what);
     diag_help(g, "map it in a source (`map %s { ... }` or `events %s`), or emit it from a workflow", on->name,
               on->name);
 }
@@ -548,7 +523,7 @@ static void dup_rules(Lint *L, Node *rules)
     for (Node *r = rules; r; r = r->next)
         for (Node *q = rules; q != r; q = q->next)
             if (same_tree(q->a, r->a) && same_tree(q->b, r->b) && same_tree(q->c, r->c)) {
-                Diag *g = find(L, LINT_L004, r->span, "this rule repeats the rule on line %u: same event, "
+                Diag *g = lint_find(L, LINT_L004, r->span, "this rule repeats the rule on line %u: same event, "
                                "condition and points", line_of(L, q->span));
                 diag_help(g, "every matching event now counts twice; remove one of them");
                 break;
@@ -574,7 +549,7 @@ typedef struct Iv { int64_t lo, hi; } Iv;          /* closed, in thousandths */
 static int arm_intervals(const Node *arm, Iv out[2])
 {
     if (!arm->a) { out[0].lo = INT64_MIN; out[0].hi = INT64_MAX; return 1; }
-    Val v = fold(arm->a, 0);
+    Val v = lint_fold(arm->a, 0);
     if (v.k != V_NUM) return 0;
     int64_t x = v.num;
     switch ((Op)arm->op) {
@@ -610,7 +585,7 @@ static void arm_text(char *buf, size_t n, const Node *arm)
 {
     if (!arm->a) { snprintf(buf, n, "_"); return; }
     char v[64];
-    fmt_val(v, sizeof v, fold(arm->a, 0));
+    lint_fmt_val(v, sizeof v, lint_fold(arm->a, 0));
     snprintf(buf, n, "%s%s%s", arm->op ? ast_op_text((Op)arm->op) : "", arm->op ? " " : "", v);
 }
 
@@ -621,7 +596,7 @@ static void match_numeric(Lint *L, const Node *m, int optional)
     for (const Node *arm = m->list; arm; arm = arm->next) {
         Iv mine[2];
         int k = arm_intervals(arm, mine);
-        if (arm->a && arm->op == OP_NONE && fold(arm->a, 0).k == V_NULL) { none = 1; continue; }
+        if (arm->a && arm->op == OP_NONE && lint_fold(arm->a, 0).k == V_NULL) { none = 1; continue; }
         if (!k) continue;
         int all = 1;
         for (int i = 0; i < k; i++) all &= covered(u, nu, mine[i]);
@@ -640,10 +615,10 @@ static void match_numeric(Lint *L, const Node *m, int optional)
             Diag *g;
             if (by) {
                 arm_text(t, sizeof t, by);
-                g = find(L, LINT_L005, arm->span, "this arm can never match: the arm `%s` on line %u "
+                g = lint_find(L, LINT_L005, arm->span, "this arm can never match: the arm `%s` on line %u "
                          "already takes every value it could", t, line_of(L, by->span));
             } else {
-                g = find(L, LINT_L005, arm->span, "this arm can never match: the arms before it already "
+                g = lint_find(L, LINT_L005, arm->span, "this arm can never match: the arms before it already "
                          "take every value it could");
             }
             if (!arm->a) diag_help(g, "remove the `_` arm, or make it the only arm for what is left");
@@ -663,14 +638,14 @@ static void match_values(Lint *L, const Node *m, const Type *st)
     const Node *wild = NULL;
     for (const Node *arm = m->list; arm; arm = arm->next) {
         if (wild) {
-            Diag *g = find(L, LINT_L005, arm->span, "this arm can never match: `_` on line %u takes every value",
+            Diag *g = lint_find(L, LINT_L005, arm->span, "this arm can never match: `_` on line %u takes every value",
                            line_of(L, wild->span));
             diag_help(g, "move the `_` arm to the end");
             continue;
         }
         if (!arm->a) {
             if (nvals > 0 && ncov >= nvals && (!optional || none)) {
-                Diag *g = find(L, LINT_L005, arm->span, "this arm can never match: the arms before it "
+                Diag *g = lint_find(L, LINT_L005, arm->span, "this arm can never match: the arms before it "
                                "cover every value");
                 diag_help(g, "remove the `_` arm");
             }
@@ -678,16 +653,16 @@ static void match_values(Lint *L, const Node *m, const Type *st)
             continue;
         }
         if (arm->op != OP_NONE && arm->op != OP_EQ) continue;
-        Val v = fold(arm->a, 0);
+        Val v = lint_fold(arm->a, 0);
         if (v.k == V_UNKNOWN) continue;
         if (v.k == V_NULL) { none = 1; continue; }
         const Node *dup = NULL;
         for (const Node *q = m->list; q != arm && !dup; q = q->next)
-            if (q->a && (q->op == OP_NONE || q->op == OP_EQ) && same_val(fold(q->a, 0), v)) dup = q;
+            if (q->a && (q->op == OP_NONE || q->op == OP_EQ) && lint_same_val(lint_fold(q->a, 0), v)) dup = q;
         if (dup) {
             char t[96];
-            fmt_val(t, sizeof t, v);
-            Diag *g = find(L, LINT_L005, arm->span, "this arm can never match: %s is taken by the arm on line %u",
+            lint_fmt_val(t, sizeof t, v);
+            Diag *g = lint_find(L, LINT_L005, arm->span, "this arm can never match: %s is taken by the arm on line %u",
                            t, line_of(L, dup->span));
             diag_help(g, "remove one of the two arms");
             continue;
@@ -725,13 +700,13 @@ static void match_exhaustive(Lint *L, const Node *m)
     for (const Node *arm = m->list; arm; arm = arm->next) {
         if (!arm->a) return;
         if (arm->op != OP_NONE && arm->op != OP_EQ) continue;
-        Val v = fold(arm->a, 0);
+        Val v = lint_fold(arm->a, 0);
         if (v.k == V_ENUM && nhave < 256) have[nhave++] = v.s;
     }
     char miss[256];
     missing_values(miss, sizeof miss, eb, have, nhave);
     if (!miss[0]) return;
-    Diag *g = find(L, LINT_L010, m->a->span, "this match has no `_` arm and does not cover: %s", miss);
+    Diag *g = lint_find(L, LINT_L010, m->a->span, "this match has no `_` arm and does not cover: %s", miss);
     diag_help(g, "add arms for the missing values, or `_ -> ...` for the rest");
 }
 
@@ -759,7 +734,7 @@ static void route_arms(Lint *L, Node *route)
         int nhave = 0;
         for (Node *arm = x->list; arm; arm = arm->next) {
             if (wild) {
-                Diag *g = find(L, LINT_L005, arm->span, "this arm can never match: `_` on line %u takes every "
+                Diag *g = lint_find(L, LINT_L005, arm->span, "this arm can never match: `_` on line %u takes every "
                                "value", line_of(L, wild->span));
                 diag_help(g, "move the `_` arm to the end");
                 continue;
@@ -772,7 +747,7 @@ static void route_arms(Lint *L, Node *route)
         char miss[256];
         missing_values(miss, sizeof miss, ty_base((Type *)st), have, nhave);
         if (!miss[0]) continue;
-        Diag *g = find(L, LINT_L010, x->a->span, "this route match has no `_` arm, the route no `else`, and "
+        Diag *g = lint_find(L, LINT_L010, x->a->span, "this route match has no `_` arm, the route no `else`, and "
                        "it does not cover: %s", miss);
         diag_help(g, "add arms for them, or `else -> notify ...` so that a person decides");
     }
@@ -783,83 +758,6 @@ static void lint_matches(Lint *L)
     FOR_DECLS(L, d) {
         visit1(L, d, match_visit, NULL);
         if (d->kind == N_ROUTE) route_arms(L, d);
-    }
-}
-
-/* ---- L006: thresholds out of reach ------------------------------------------------------- */
-
-/* The most the rules can add over an entity's life, in thousandths, or -1
- * when some rule is not capped per entity (or not constant). */
-static int64_t rules_max(Node *rules, const char *entity, int *nrules)
-{
-    int64_t total = 0;
-    for (Node *r = rules; r; r = r->next) {
-        (*nrules)++;
-        const Node *cap = NULL;
-        for (Node *o = r->list; o; o = o->next)
-            if (o->kind == N_LIMIT && o->name == entity) cap = o;
-        Val pts = fold(r->c, 0);
-        if (!cap || pts.k != V_NUM) return -1;
-        Val cnt = fold(cap->a, 0);
-        if (cnt.k != V_NUM || cnt.num <= 0) return -1;
-        int64_t add = 0;
-        if (pts.num > 0 && __builtin_mul_overflow(pts.num, cnt.num / 1000, &add)) return -1;
-        if (__builtin_add_overflow(total, add, &total)) return -1;
-    }
-    return total;
-}
-
-static void lint_thresholds(Lint *L)
-{
-    FOR_DECLS(L, d) {
-        if (d->kind != N_WORKFLOW) continue;
-        for (Node *t = d->list; t; t = t->next) {
-            if (t->kind != N_TRIGGER || t->op != TRIG_CROSSES_ABOVE || t->a->kind != N_MEMBER) continue;
-            Node *path = t->a;
-            Node *obj = path->a;
-            const char *comp = NULL;
-            int intent = 0;
-            if (!strcmp(path->name, "score")) {
-            } else if (obj->kind == N_MEMBER && (!strcmp(obj->name, "score") || !strcmp(obj->name, "intent"))) {
-                comp = path->name;
-                intent = !strcmp(obj->name, "intent");
-                obj = obj->a;
-            } else continue;
-            if (!obj->ty || ty_base(obj->ty)->kind != TY_ENTITY) continue;
-            if (intent && (!strcmp(comp, "primary") || !strcmp(comp, "confidence") || !strcmp(comp, "total")))
-                continue;
-            const char *ent = ty_base(obj->ty)->entity->sym->name;
-            Val th = fold(t->b, 0);
-            if (th.k != V_NUM) continue;
-            int64_t max = 0;
-            int nrules = 0, unbounded = 0;
-            FOR_DECLS(L, s) {
-                if (unbounded) break;
-                int64_t m = 0;
-                if (!intent && s->kind == N_SCORE && s->name2 == ent && (!comp || s->name == comp))
-                    m = rules_max(s->list, ent, &nrules);
-                else if (intent && s->kind == N_INTENT && s->name2 == ent) {
-                    for (Node *c = s->list; c && m >= 0; c = c->next)
-                        if (c->name == comp) {
-                            int64_t cm = rules_max(c->list, ent, &nrules);
-                            m = cm < 0 ? -1 : m + cm;
-                        }
-                } else continue;
-                if (m < 0) unbounded = 1;
-                else if (__builtin_add_overflow(max, m, &max)) unbounded = 1;
-            }
-            if (unbounded || max >= th.num) continue;
-            char mx[48], tv[48];
-            fmt_val(mx, sizeof mx, vnum(max, 1));
-            fmt_val(tv, sizeof tv, th);
-            Diag *g;
-            if (!nrules)
-                g = find(L, LINT_L006, t->b->span, "no rule adds to this value, so it never crosses above %s", tv);
-            else
-                g = find(L, LINT_L006, t->b->span, "the rules can add at most %s over a %s's life (every one is "
-                         "capped per %s), so this never crosses above %s", mx, ent, ent, tv);
-            diag_help(g, "lower the threshold, or raise the caps of the rules that feed it");
-        }
     }
 }
 
@@ -925,7 +823,7 @@ static Span name_span(Lint *L, const Node *d, const char *name)
 static void unused(Lint *L, Uses *u, Sym *s, const char *what, const char *how)
 {
     if (!s || !s->decl || pset_has(&u->rules, s)) return;
-    Diag *g = find(L, LINT_L007, name_span(L, s->decl, s->name), "%s '%s' is never used%s", what, s->name,
+    Diag *g = lint_find(L, LINT_L007, name_span(L, s->decl, s->name), "%s '%s' is never used%s", what, s->name,
                    pset_has(&u->tests, s) ? " (only tests mention it)" : "");
     diag_help(g, "remove it, or %s", how);
 }
@@ -951,231 +849,6 @@ static void lint_unused(Lint *L)
     pset_free(&u.tests);
 }
 
-/* ---- L008: workflows that re-trigger themselves -------------------------------------------- */
-
-typedef struct Wf { Node *d, *trig; Entity *ent; } Wf;
-typedef struct Edge { int from, to; Node *act; } Edge;
-
-static Entity *path_entity(const Node *obj)
-{
-    if (!obj || !obj->ty) return NULL;
-    const Type *b = ty_base(obj->ty);
-    return b->kind == TY_ENTITY ? b->entity : NULL;
-}
-
-/* Does `trig` watch field `field` of entity `e`? */
-static int watches(const Node *trig, Entity *e, const char *field)
-{
-    if (trig->op == TRIG_EVENT)
-        return trig->a->kind == N_MEMBER && !strcmp(trig->a->name, "changed") && trig->a->a->kind == N_NAME &&
-               e && trig->a->a->name == e->sym->name;
-    if (trig->op != TRIG_BECOMES && trig->op != TRIG_CHANGES && trig->op != TRIG_CROSSES_ABOVE &&
-        trig->op != TRIG_CROSSES_BELOW)
-        return 0;
-    return trig->a->kind == N_MEMBER && trig->a->name == field && path_entity(trig->a->a) == e;
-}
-
-/* Setting the watched field to `v` can fire the trigger. */
-static int value_fires(const Node *trig, Val v)
-{
-    if (v.k == V_UNKNOWN) return 1;
-    Val t = trig->b ? fold(trig->b, 0) : unknown;
-    if (t.k == V_UNKNOWN) return 1;
-    switch ((TrigKind)trig->op) {
-    case TRIG_BECOMES: return same_val(v, t);
-    case TRIG_CROSSES_ABOVE: return v.k != V_NUM || t.k != V_NUM || v.num >= t.num;
-    case TRIG_CROSSES_BELOW: return v.k != V_NUM || t.k != V_NUM || v.num < t.num;
-    default: return 1;
-    }
-}
-
-/* Some score (or intent) rule of entity e that feeds `trig` runs on event `ev`. */
-static int feeds(Lint *L, const Node *trig, Entity *e, const char *ev)
-{
-    if ((trig->op != TRIG_CROSSES_ABOVE && trig->op != TRIG_CROSSES_BELOW) || trig->a->kind != N_MEMBER) return 0;
-    const Node *path = trig->a;
-    const char *comp = NULL;
-    int intent = 0;
-    if (!strcmp(path->name, "score")) {
-        if (path_entity(path->a) != e) return 0;
-    } else if (path->a->kind == N_MEMBER && (!strcmp(path->a->name, "score") || !strcmp(path->a->name, "intent"))) {
-        if (path_entity(path->a->a) != e) return 0;
-        comp = path->name;
-        intent = !strcmp(path->a->name, "intent");
-    } else return 0;
-    FOR_DECLS(L, s) {
-        if (!e || s->name2 != e->sym->name) continue;
-        if (!intent && s->kind == N_SCORE && (!comp || s->name == comp)) {
-            for (Node *r = s->list; r; r = r->next)
-                if (r->a->kind == N_NAME && r->a->name == ev) return 1;
-        } else if (intent && s->kind == N_INTENT) {
-            for (Node *c = s->list; c; c = c->next)
-                if (c->name == comp || !strcmp(comp, "primary") || !strcmp(comp, "confidence") || !strcmp(comp, "total"))
-                    for (Node *r = c->list; r; r = r->next)
-                        if (r->a->kind == N_NAME && r->a->name == ev) return 1;
-        }
-    }
-    return 0;
-}
-
-/* The field an action writes, if any. */
-static int action_writes(const Node *a, Entity *self, Entity **e, const char **field, Val *v, Interner *in)
-{
-    *v = unknown;
-    switch ((ActKind)a->op) {
-    case ACT_SET:
-        if (a->a->kind != N_MEMBER) return 0;
-        *e = path_entity(a->a->a);
-        *field = a->a->name;
-        *v = fold(a->b, 0);
-        return *e != NULL;
-    case ACT_MOVE:
-        *e = path_entity(a->a);
-        *field = ast_intern(in, "stage", 5);
-        *v = fold(a->b, 0);
-        return *e != NULL;
-    case ACT_ASSIGN: *e = self; *field = ast_intern(in, "owner", 5); return self != NULL;
-    case ACT_PIPELINE: *e = self; *field = ast_intern(in, "pipeline", 8); return self != NULL;
-    default: return 0;
-    }
-}
-
-static int action_triggers(Lint *L, const Wf *w, const Node *a, const Wf *w2)
-{
-    if (a->op == ACT_EMIT) {
-        if (w2->trig->op == TRIG_EVENT && w2->trig->a->kind == N_NAME && w2->trig->a->name == a->name) return 1;
-        return w2->ent == w->ent && feeds(L, w2->trig, w->ent, a->name);
-    }
-    Entity *e;
-    const char *field;
-    Val v;
-    if (!action_writes(a, w->ent, &e, &field, &v, L->p->in)) return 0;
-    /* writing the value the workflow's own `becomes` just saw changes nothing */
-    if (w->trig->op == TRIG_BECOMES && watches(w->trig, e, field) && v.k != V_UNKNOWN) {
-        Val t = fold(w->trig->b, 0);
-        if (t.k != V_UNKNOWN && same_val(t, v)) return 0;
-    }
-    return watches(w2->trig, e, field) && (w2->trig->op == TRIG_EVENT || value_fires(w2->trig, v));
-}
-
-static void describe(Lint *L, char *buf, size_t n, const Node *a)
-{
-    (void)L;
-    if (a->op == ACT_EMIT) snprintf(buf, n, "emits '%s'", a->name);
-    else if (a->op == ACT_SET && a->a->kind == N_MEMBER && path_entity(a->a->a))
-        snprintf(buf, n, "sets %s.%s", path_entity(a->a->a)->sym->name, a->a->name);
-    else if (a->op == ACT_MOVE) snprintf(buf, n, "moves the stage");
-    else if (a->op == ACT_ASSIGN) snprintf(buf, n, "assigns the owner");
-    else snprintf(buf, n, "sets the pipeline");
-}
-
-static void lint_cycles(Lint *L)
-{
-    int nw = 0, cap = 0, ne = 0, ecap = 0;
-    Wf *ws = NULL;
-    Edge *es = NULL;
-    FOR_DECLS(L, d) {
-        if (d->kind != N_WORKFLOW || !d->sym) continue;
-        Node *trig = NULL;
-        for (Node *x = d->list; x; x = x->next) if (x->kind == N_TRIGGER && !trig) trig = x;
-        Sym *es_ = sym_get(&L->p->global[SYM_ENTITY], d->name2);
-        if (!trig || !es_ || !es_->entity) continue;
-        if (nw == cap) {
-            int nc = cap ? cap * 2 : 16;
-            Wf *nv = dna_realloc(ws, sizeof(Wf) * (size_t)cap, sizeof(Wf) * (size_t)nc);
-            if (!nv) goto out;
-            ws = nv;
-            cap = nc;
-        }
-        ws[nw].d = d;
-        ws[nw].trig = trig;
-        ws[nw].ent = es_->entity;
-        nw++;
-    }
-    for (int i = 0; i < nw; i++)
-        for (Node *x = ws[i].d->list; x; x = x->next) {
-            if (x->kind != N_DO) continue;
-            for (Node *a = x->list; a; a = a->next)
-                for (int j = 0; j < nw; j++) {
-                    if (!action_triggers(L, &ws[i], a, &ws[j])) continue;
-                    int dup = 0;
-                    for (int k = 0; k < ne && !dup; k++) dup = es[k].from == i && es[k].to == j;
-                    if (dup) continue;
-                    if (ne == ecap) {
-                        int nc = ecap ? ecap * 2 : 32;
-                        Edge *nv = dna_realloc(es, sizeof(Edge) * (size_t)ecap, sizeof(Edge) * (size_t)nc);
-                        if (!nv) goto out;
-                        es = nv;
-                        ecap = nc;
-                    }
-                    es[ne].from = i;
-                    es[ne].to = j;
-                    es[ne].act = a;
-                    ne++;
-                }
-        }
-    /* for each workflow not yet reported: the shortest way back to itself */
-    {
-        int *prev = dna_malloc(sizeof(int) * (size_t)(nw ? nw : 1));
-        int *queue = dna_malloc(sizeof(int) * (size_t)(nw ? nw : 1));
-        int *done = dna_malloc(sizeof(int) * (size_t)(nw ? nw : 1));
-        if (!prev || !queue || !done) goto out2;
-        memset(done, 0, sizeof(int) * (size_t)nw);
-        for (int s = 0; s < nw; s++) {
-            if (done[s]) continue;
-            for (int i = 0; i < nw; i++) prev[i] = -2;
-            int qh = 0, qt = 0, found = -1;
-            for (int k = 0; k < ne && found < 0; k++)
-                if (es[k].from == s) {
-                    if (es[k].to == s) found = k;
-                    else if (prev[es[k].to] == -2) { prev[es[k].to] = s; queue[qt++] = es[k].to; }
-                }
-            int last = -1;
-            while (found < 0 && qh < qt) {
-                int v = queue[qh++];
-                for (int k = 0; k < ne; k++) {
-                    if (es[k].from != v) continue;
-                    if (es[k].to == s) { last = v; found = k; break; }
-                    if (prev[es[k].to] == -2 && !done[es[k].to]) { prev[es[k].to] = v; queue[qt++] = es[k].to; }
-                }
-            }
-            if (found < 0) continue;
-            /* the cycle s -> ... -> last -> s */
-            int path[64], np = 0;
-            for (int v = last; v >= 0 && v != s && np < 64; v = prev[v]) path[np++] = v;
-            done[s] = 1;
-            for (int i = 0; i < np; i++) done[path[i]] = 1;
-            const Node *first_act = NULL;
-            int next = np ? path[np - 1] : s;
-            for (int k = 0; k < ne && !first_act; k++)
-                if (es[k].from == s && es[k].to == next) first_act = es[k].act;
-            char what[128];
-            describe(L, what, sizeof what, first_act);
-            Diag *g;
-            if (!np) {
-                g = find(L, LINT_L008, first_act->span, "workflow '%s' can re-trigger itself: it %s, which its "
-                         "own trigger watches", ws[s].d->name, what);
-            } else {
-                char chain[512];
-                size_t off = (size_t)snprintf(chain, sizeof chain, "%s", ws[s].d->name);
-                for (int i = np - 1; i >= 0 && off < sizeof chain - 80; i--)
-                    off += (size_t)snprintf(chain + off, sizeof chain - off, " -> %s", ws[path[i]].d->name);
-                snprintf(chain + off, sizeof chain - off, " -> %s", ws[s].d->name);
-                g = find(L, LINT_L008, first_act->span, "workflows trigger each other in a cycle: %s "
-                         "(here it %s)", chain, what);
-            }
-            diag_help(g, "add a `when` that is false once the work is done, or trigger on `becomes` a final value");
-        }
-    out2:
-        dna_free(prev, sizeof(int) * (size_t)(nw ? nw : 1));
-        dna_free(queue, sizeof(int) * (size_t)(nw ? nw : 1));
-        dna_free(done, sizeof(int) * (size_t)(nw ? nw : 1));
-    }
-out:
-    dna_free(ws, sizeof(Wf) * (size_t)cap);
-    dna_free(es, sizeof(Edge) * (size_t)ecap);
-}
-
 /* ---- L009: uncapped scores on frequent events ------------------------------------------------ */
 
 static void lint_uncapped(Lint *L)
@@ -1191,7 +864,7 @@ static void lint_uncapped(Lint *L)
             int capped = 0;
             for (Node *o = r->list; o; o = o->next) capped |= o->kind == N_LIMIT;
             if (capped) continue;
-            Diag *g = find(L, LINT_L009, r->a->span, "score rule on '%s' has no limit: a busy visitor inflates "
+            Diag *g = lint_find(L, LINT_L009, r->a->span, "score rule on '%s' has no limit: a busy visitor inflates "
                            "the score without bound", r->a->name);
             diag_help(g, "add a cap, e.g. `limit 1 per day` or `limit 3 per %s`", d->name2);
         }
@@ -1241,7 +914,7 @@ static void strategy_visit(Lint *L, Node *n, void *ud)
         int any = 0;
         for (const Node *m = team->list; m; m = m->next) any |= member_opt(m, "region") != NULL;
         if (!any) {
-            Diag *g = find(L, LINT_L011, call->span, "%s() matches a region, but no member of team '%s' has one",
+            Diag *g = lint_find(L, LINT_L011, call->span, "%s() matches a region, but no member of team '%s' has one",
                            strat, ts->name);
             diag_help(g, "give the members a region, e.g. `member \"ana@example.com\" region \"EU\"`");
         }
@@ -1260,7 +933,7 @@ static void strategy_visit(Lint *L, Node *n, void *ud)
             for (const Node *s = skills->list; s && off < sizeof list - 40; s = s->next)
                 off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "",
                                         item_name(s) ? item_name(s) : "?");
-            Diag *g = find(L, LINT_L011, call->span, "no member of team '%s' has every skill of [%s]", ts->name, list);
+            Diag *g = lint_find(L, LINT_L011, call->span, "no member of team '%s' has every skill of [%s]", ts->name, list);
             diag_help(g, "skill_based needs one member with all the listed skills; add them with `skills [...]`");
         }
     }

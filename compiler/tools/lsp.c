@@ -349,6 +349,11 @@ static void doc_request(Lsp *s, const char *method, json_t *id, json_t *params)
 {
     LspDoc *d = req_doc(s, id, params);
     if (!d) return;
+    uint32_t off;
+    if (strcmp(method, "textDocument/formatting") != 0 && !lsp_param_offset(d, params, &off)) {
+        send_error(s, id, RPC_INVALID_PARAMS, "params.position needs a line and a character, both >= 0");
+        return;
+    }
     if (!strcmp(method, "textDocument/definition")) send_result(s, id, lsp_definition(s, d, params));
     else if (!strcmp(method, "textDocument/hover")) send_result(s, id, lsp_hover(s, d, params));
     else if (!strcmp(method, "textDocument/completion")) send_result(s, id, lsp_completion(s, d, params));

@@ -245,6 +245,15 @@ static int complete_arm(LspUnit *u, const LspDoc *d, uint32_t ws, json_t *items)
     return 1;
 }
 
+/* Inside a comment, or the text of a string (a template's hole is code). */
+static int in_text(LspUnit *u, uint32_t ws)
+{
+    for (Comment *c = u->pr.comments[u->file]; c; c = c->next)
+        if (c->span.start < ws && ws <= c->span.end) return 1;
+    Node *n = lsp_node_at(u->pr.files[u->file], ws, NULL);
+    return n && (n->kind == N_STRING || n->kind == N_STRPART) && ws > n->span.start && ws < n->span.end;
+}
+
 static void complete_other(Lsp *s, const LspDoc *d, uint32_t ws, uint32_t we, json_t *items)
 {
     size_t len;
@@ -254,7 +263,7 @@ static void complete_other(Lsp *s, const LspDoc *d, uint32_t ws, uint32_t we, js
     Node *outer = NULL;
     if (u.file) lsp_node_at(u.pr.files[u.file], ws, &outer);
     int on = word_before(d, ws, "on"), in = word_before(d, ws, "in");
-    if (!u.file) {
+    if (!u.file || in_text(&u, ws)) {
     } else if (complete_arm(&u, d, ws, items)) {
     } else if (on >= 0 && outer) {
         globals(items, &u.pr.prog, SYM_EVENT, CK_EVENT, "event");

@@ -2,6 +2,7 @@
  * replay.c - running a bundle over a JSONL file of events (replay.h).
  */
 #include "engine/replay.h"
+#include "engine/replay_int.h"
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "base/json.h"
@@ -17,26 +18,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MAX_REPORTED 20     /* rejected lines listed in the summary */
-
-typedef struct Rejected { uint64_t line; char why[256]; } Rejected;
-
-typedef struct Run {
-    const DnaBundle *b;
-    Engine *eng;
-    Store *st;
-    FILE *effects;              /* or NULL */
-    uint64_t lines, rejected, duplicates;
-    uint64_t after_until;       /* events later than --until: read, not applied */
-    Rejected rej[MAX_REPORTED];
-    Rejected dup[MAX_REPORTED];
-    int64_t final;
-    /* per entity handle: external actions and whether anything happened */
-    uint32_t *actions;
-    uint64_t nactions;
-    double seconds;
-} Run;
-
 static void sink(void *ud, const EngEffect *ef)
 {
     Run *r = ud;
@@ -44,18 +25,7 @@ static void sink(void *ud, const EngEffect *ef)
         fwrite(ef->line, 1, ef->len, r->effects);
         fputc('\n', r->effects);
     }
-    if (ef->entity && (ef->kind >= EFF_ROUTE && ef->kind <= EFF_EMIT)) {
-        if (ef->entity >= r->nactions) {
-            uint64_t nc = r->nactions ? r->nactions : 1024;
-            while (nc <= ef->entity) nc *= 2;
-            uint32_t *na = dna_realloc(r->actions, sizeof(uint32_t) * r->nactions, sizeof(uint32_t) * nc);
-            if (!na) return;
-            memset(na + r->nactions, 0, sizeof(uint32_t) * (nc - r->nactions));
-            r->actions = na;
-            r->nactions = nc;
-        }
-        r->actions[ef->entity]++;
-    }
+    rep_diff_note(r, ef);
 }
 
 static double now_s(void)
@@ -186,6 +156,37 @@ static void *parser(void *arg)
     }
 }
 
+/* The progress line on a terminal: lines, events/s and, for a file, the share read and the time left. */
+static void progress(Run *r, uint64_t bytes, double t0, uint64_t size, double *next)
+{
+    double now = now_s();
+    if (now < *next) return;
+    *next = now + 0.5;
+    double eps = now > t0 ? (double)eng_stats(r->eng)->events / (now - t0) : 0;
+    fprintf(stderr, "\r\033[Kreplay: %llu lines, %.0f events/s", (unsigned long long)r->lines, eps);
+    if (size && bytes && bytes <= size) {
+        double left = (now - t0) * (double)(size - bytes) / (double)bytes;
+        fprintf(stderr, ", %.0f%%, ETA %.0f s", 100.0 * (double)bytes / (double)size, left);
+    }
+    fflush(stderr);
+}
+
+/* An event the engine counted late: its line, its time and the clock it came behind. */
+static void note_late(Run *r, uint64_t lineno, const char *at, int64_t clock)
+{
+    if (r->nlate < MAX_REPORTED) {
+        JsonW w;
+        jw_init(&w);
+        jw_time(&w, clock);
+        r->late[r->nlate].line = lineno;
+        snprintf(r->late[r->nlate].why, sizeof r->late[0].why,
+                 "late: occurred_at %s is before %.*s, the latest event so far; applied in file order", at,
+                 w.n > 2 ? (int)w.n - 2 : 0, w.n > 2 ? w.p + 1 : "");
+        jw_free(&w);
+    }
+    r->nlate++;
+}
+
 /* One envelope: --until and --max-future first, then the engine; the
  * counts and the reasons the summary lists. */
 static void run_doc(Run *r, const ReplayOpts *o, json_t *doc, const char *perr, uint64_t lineno)
@@ -208,7 +209,15 @@ static void run_doc(Run *r, const ReplayOpts *o, json_t *doc, const char *perr, 
     if (!doc) {
         if (perr != why) snprintf(why, sizeof why, "%s", perr);
         res = ENG_REJECTED;
-    } else res = eng_event_doc(r->eng, doc, why, sizeof why);
+    } else {
+        uint64_t late0 = eng_stats(r->eng)->late;
+        int64_t clock0 = eng_clock(r->eng);
+        json_t *ja = json_object_get(doc, "occurred_at");
+        char at[48];
+        snprintf(at, sizeof at, "%s", json_is_string(ja) ? json_string_value(ja) : "?");
+        res = eng_event_doc(r->eng, doc, why, sizeof why);
+        if (eng_stats(r->eng)->late > late0) note_late(r, lineno, at, clock0);
+    }
     if (res == ENG_REJECTED || res == ENG_NOMEM) {
         if (r->rejected < MAX_REPORTED) {
             r->rej[r->rejected].line = lineno;
@@ -259,6 +268,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     memset(r, 0, sizeof *r);
     r->b = b;
     r->effects = effects;
+    r->collect = o->baseline != NULL;
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
     if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
@@ -273,7 +283,11 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     int nthreads = o->threads > 0 ? o->threads : 1;
     if (nthreads > 16) nthreads = 16;
     pthread_t rt, pt[16];
-    double t0 = now_s();
+    double t0 = now_s(), next = t0;          /* the first batch shows the line at once */
+    struct stat fst;
+    uint64_t size = p->in != stdin && fstat(fileno(p->in), &fst) == 0 && S_ISREG(fst.st_mode) ? (uint64_t)fst.st_size : 0;
+    int show = !o->quiet && isatty(2);
+    uint64_t done_bytes = 0;
     pthread_create(&rt, NULL, reader, p);
     for (int i = 0; i < nthreads; i++) pthread_create(&pt[i], NULL, parser, p);
     for (;;) {
@@ -292,12 +306,15 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
             if (bt->doc[i]) json_decref(bt->doc[i]);
             bt->doc[i] = NULL;
         }
+        done_bytes += bt->buflen;                       /* each line and its newline (a NUL here) */
+        if (show) progress(r, done_bytes, t0, size, &next);
         pthread_mutex_lock(&p->mu);
         bt->state = 0;
         p->next_take++;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
+    if (show) { fputs("\r\033[K", stderr); fflush(stderr); }
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);
@@ -325,12 +342,10 @@ static void run_free(Run *r)
 {
     eng_free(r->eng);
     if (r->st) r->st->ops->free(r->st);
-    dna_free(r->actions, sizeof(uint32_t) * r->nactions);
+    rep_diff_free(r);
 }
 
 /* ---- state.jsonl, sorted by kind then key ------------------------------------ */
-
-typedef struct Row { const char *kind, *key; uint64_t h; } Row;
 
 static int row_cmp(const void *a, const void *b)
 {
@@ -342,7 +357,7 @@ static int row_cmp(const void *a, const void *b)
     return x->h < y->h ? -1 : x->h > y->h;
 }
 
-static Row *sorted_rows(Run *r, uint64_t *nrows)
+Row *rep_sorted_rows(Run *r, uint64_t *nrows)
 {
     uint64_t n = eng_count(r->eng), k = 0;
     Row *rows = malloc(sizeof(Row) * (n ? n : 1));
@@ -362,7 +377,7 @@ static int write_state(Run *r, const char *path)
     FILE *f = fopen(path, "wb");
     if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
     uint64_t n;
-    Row *rows = sorted_rows(r, &n);
+    Row *rows = rep_sorted_rows(r, &n);
     JsonW w;
     jw_init(&w);
     for (uint64_t i = 0; rows && i < n; i++) {
@@ -373,109 +388,6 @@ static int write_state(Run *r, const char *path)
     }
     jw_free(&w);
     free(rows);
-    return fclose(f) ? 2 : 0;
-}
-
-/* ---- the baseline diff ------------------------------------------------------- */
-
-typedef struct Facts { char grade[16], pipeline[64], owner[128]; uint32_t alerts, actions; } Facts;
-
-static void facts(Run *r, uint64_t h, Facts *f)
-{
-    memset(f, 0, sizeof *f);
-    Ent *x = eng_entity(r->eng, h);
-    if (!x) return;
-    EngView v;                                  /* a read: the entity does not change */
-    if (!eng_view(r->eng, x, r->final, &v)) { eng_view_free(&v); return; }
-    const DnaBundle *b = r->b;
-    const DnaValue *sl = v.slots;
-    uint32_t gs = bundle_slot(b, x->kind, "grade"), ps = bundle_slot(b, x->kind, "pipeline"),
-             os = bundle_slot(b, x->kind, "owner");
-    if (gs != DNA_NIL && sl[gs].kind == DNA_VK_STR) snprintf(f->grade, sizeof f->grade, "%.*s", (int)sl[gs].len, sl[gs].u.s);
-    if (ps != DNA_NIL && sl[ps].kind == DNA_VK_STR) snprintf(f->pipeline, sizeof f->pipeline, "%.*s", (int)sl[ps].len, sl[ps].u.s);
-    if (os != DNA_NIL && sl[os].kind == DNA_VK_STR) snprintf(f->owner, sizeof f->owner, "%.*s", (int)sl[os].len, sl[os].u.s);
-    eng_view_free(&v);
-    f->alerts = x->nsignals;
-    f->actions = h < r->nactions ? r->actions[h] : 0;
-}
-
-static void diff_pair(JsonW *w, const char *name, const char *a, const char *b)
-{
-    jw_key(w, name);
-    jw_arr(w);
-    if (*a) jw_str(w, a); else jw_null(w);
-    if (*b) jw_str(w, b); else jw_null(w);
-    jw_end_arr(w);
-}
-
-static int write_diff(Run *base, Run *cur, const char *path, FILE *out, int markdown)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
-    uint64_t na, nb;
-    Row *ra = sorted_rows(base, &na), *rb = sorted_rows(cur, &nb);
-    uint64_t i = 0, j = 0, changed = 0, cg = 0, cr = 0, co = 0, cal = 0, cac = 0;
-    JsonW w;
-    jw_init(&w);
-    if (markdown) fprintf(out, "\n| entity | grade | pipeline | owner | alerts | actions |\n|---|---|---|---|---|---|\n");
-    else fprintf(out, "\n%-8s %-32s %-9s %-24s %-28s %-9s %-9s\n", "entity", "key", "grade", "pipeline", "owner", "alerts", "actions");
-    while (ra && rb && (i < na || j < nb)) {
-        int c = i >= na ? 1 : j >= nb ? -1 : strcmp(ra[i].kind, rb[j].kind) ? strcmp(ra[i].kind, rb[j].kind) : strcmp(ra[i].key, rb[j].key);
-        Facts fa, fb;
-        memset(&fa, 0, sizeof fa);
-        memset(&fb, 0, sizeof fb);
-        const char *kind, *key;
-        if (c <= 0) facts(base, ra[i].h, &fa);
-        if (c >= 0) facts(cur, rb[j].h, &fb);
-        kind = c <= 0 ? ra[i].kind : rb[j].kind;
-        key = c <= 0 ? ra[i].key : rb[j].key;
-        if (c <= 0) i++;
-        if (c >= 0) j++;
-        int dg = strcmp(fa.grade, fb.grade) != 0, dr = strcmp(fa.pipeline, fb.pipeline) != 0,
-            dow = strcmp(fa.owner, fb.owner) != 0, dal = fa.alerts != fb.alerts, dac = fa.actions != fb.actions;
-        if (!(dg || dr || dow || dal || dac)) continue;
-        changed++;
-        cg += dg; cr += dr; co += dow; cal += dal; cac += dac;
-        jw_reset(&w);
-        jw_obj(&w);
-        jw_key(&w, "entity"); jw_str(&w, kind);
-        jw_key(&w, "key"); jw_str(&w, key);
-        jw_key(&w, "changes");
-        jw_obj(&w);
-        if (dg) diff_pair(&w, "grade", fa.grade, fb.grade);
-        if (dr) diff_pair(&w, "pipeline", fa.pipeline, fb.pipeline);
-        if (dow) diff_pair(&w, "owner", fa.owner, fb.owner);
-        if (dal) { jw_key(&w, "alerts"); jw_arr(&w); jw_int(&w, fa.alerts); jw_int(&w, fb.alerts); jw_end_arr(&w); }
-        if (dac) { jw_key(&w, "actions"); jw_arr(&w); jw_int(&w, fa.actions); jw_int(&w, fb.actions); jw_end_arr(&w); }
-        jw_end_obj(&w);
-        jw_end_obj(&w);
-        fwrite(w.p, 1, w.n, f);
-        fputc('\n', f);
-        if (changed <= 50) {
-            char g[40], p[140], o2[260], al[40], ac[40];
-            snprintf(g, sizeof g, "%s", dg ? "" : "=");
-            if (dg) snprintf(g, sizeof g, "%s->%s", *fa.grade ? fa.grade : "-", *fb.grade ? fb.grade : "-");
-            snprintf(p, sizeof p, "%s", dr ? "" : "=");
-            if (dr) snprintf(p, sizeof p, "%s->%s", *fa.pipeline ? fa.pipeline : "-", *fb.pipeline ? fb.pipeline : "-");
-            snprintf(o2, sizeof o2, "%s", dow ? "" : "=");
-            if (dow) snprintf(o2, sizeof o2, "%s->%s", *fa.owner ? fa.owner : "-", *fb.owner ? fb.owner : "-");
-            snprintf(al, sizeof al, "%s", dal ? "" : "=");
-            if (dal) snprintf(al, sizeof al, "%u->%u", fa.alerts, fb.alerts);
-            snprintf(ac, sizeof ac, "%s", dac ? "" : "=");
-            if (dac) snprintf(ac, sizeof ac, "%u->%u", fa.actions, fb.actions);
-            if (markdown) fprintf(out, "| %s `%s` | %s | %s | %s | %s | %s |\n", kind, key, g, p, o2, al, ac);
-            else fprintf(out, "%-8s %-32s %-9s %-24s %-28s %-9s %-9s\n", kind, key, g, p, o2, al, ac);
-        }
-    }
-    if (changed > 50) fprintf(out, markdown ? "\n…and %llu more (see diff.jsonl)\n" : "... and %llu more (see diff.jsonl)\n",
-                              (unsigned long long)(changed - 50));
-    fprintf(out, markdown ? "\n**%llu entities differ**: grade %llu, pipeline %llu, owner %llu, alerts %llu, actions %llu\n"
-                          : "%llu entities differ: grade %llu, pipeline %llu, owner %llu, alerts %llu, actions %llu\n",
-            (unsigned long long)changed, (unsigned long long)cg, (unsigned long long)cr, (unsigned long long)co,
-            (unsigned long long)cal, (unsigned long long)cac);
-    jw_free(&w);
-    free(ra);
-    free(rb);
     return fclose(f) ? 2 : 0;
 }
 
@@ -551,12 +463,14 @@ static void summary(Run *r, FILE *out, int markdown)
                 (unsigned long long)r->lines, (unsigned long long)s->events, (unsigned long long)r->rejected,
                 (unsigned long long)r->duplicates, (unsigned long long)s->late, (unsigned long long)nent);
         if (r->after_until) fprintf(out, "| later than --until, not applied | %llu |\n", (unsigned long long)r->after_until);
-        if (r->rejected || r->duplicates) {
+        if (r->rejected || r->duplicates || r->nlate) {
             fprintf(out, "\n| line | why |\n|---|---|\n");
             for (uint64_t i = 0; i < r->rejected && i < MAX_REPORTED; i++)
                 fprintf(out, "| line %llu | rejected: %s |\n", (unsigned long long)r->rej[i].line, r->rej[i].why);
             for (uint64_t i = 0; i < r->duplicates && i < MAX_REPORTED; i++)
                 fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
+            for (uint64_t i = 0; i < r->nlate && i < MAX_REPORTED; i++)
+                fprintf(out, "| line %llu | %s |\n", (unsigned long long)r->late[i].line, r->late[i].why);
         }
         fprintf(out, "\n| timers fired | %llu |\n|---|---|\n", (unsigned long long)s->timers);
         fprintf(out, "\n| effect | count |\n|---|---|\n");
@@ -577,6 +491,10 @@ static void summary(Run *r, FILE *out, int markdown)
             fprintf(out, "  line %llu: %s\n", (unsigned long long)r->dup[i].line, r->dup[i].why);
         if (r->duplicates > MAX_REPORTED)
             fprintf(out, "  ... and %llu more duplicate lines\n", (unsigned long long)(r->duplicates - MAX_REPORTED));
+        for (uint64_t i = 0; i < r->nlate && i < MAX_REPORTED; i++)
+            fprintf(out, "  line %llu: %s\n", (unsigned long long)r->late[i].line, r->late[i].why);
+        if (r->nlate > MAX_REPORTED)
+            fprintf(out, "  ... and %llu more late lines\n", (unsigned long long)(r->nlate - MAX_REPORTED));
         fprintf(out, "effects:");
         for (int k = 0; k < EFF__COUNT; k++)
             if (s->effects[k]) fprintf(out, " %s %llu", eng_effect_name((EffKind)k), (unsigned long long)s->effects[k]);
@@ -604,17 +522,19 @@ int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *out)
         snprintf(path, sizeof path, "%s/state.jsonl", o->out);
         rc = write_state(&cur, path);
     }
-    if (!rc) summary(&cur, out, o->markdown);
-    if (!rc && o->baseline) {
+    if (!rc && o->baseline) {                   /* the review first, then the candidate's summary */
         Run base;
         rc = run_events(&base, o->baseline, o, NULL);
         if (!rc) {
             snprintf(path, sizeof path, "%s/diff.jsonl", o->out);
-            fprintf(out, o->markdown ? "\n### against the baseline\n" : "\nagainst the baseline:\n");
-            rc = write_diff(&base, &cur, path, out, o->markdown);
+            if (!o->markdown) fprintf(out, "against the baseline: ");
+            rc = rep_diff_write(&base, &cur, path, out, o->markdown, o->limit ? o->limit : 50);
+            fprintf(out, o->markdown ? "\n<details><summary>the candidate's replay</summary>\n\n" : "\nthe candidate's replay:\n");
         }
         run_free(&base);
     }
+    if (!rc) summary(&cur, out, o->markdown);
+    if (!rc && o->baseline && o->markdown) fprintf(out, "\n</details>\n");
     if (!rc && o->strict && cur.rejected) rc = 1;
     run_free(&cur);
     return rc;

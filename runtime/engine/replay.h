@@ -5,9 +5,11 @@
  *
  *   DIR/state.jsonl     one line per entity, sorted by kind then key
  *   DIR/effects.jsonl   one line per effect, in the order produced
- *   DIR/diff.jsonl      with a baseline: entities whose grade, route,
- *                       owner, alerts or actions differ
- *   stdout              a summary (text or markdown)
+ *   DIR/diff.jsonl      with a baseline: entities whose score, grade,
+ *                       intent, route, owner, alerts or actions differ,
+ *                       with the external actions added and removed
+ *   stdout              a summary (text or markdown); with a baseline the
+ *                       review of the difference comes first
  */
 #ifndef DNA_REPLAY_H
 #define DNA_REPLAY_H
@@ -41,6 +43,7 @@ typedef struct ReplayOpts {
     const RepSource *source;    /* or NULL: events from the file */
     int64_t max_future_ms;      /* an occurred_at further ahead of wall_ms is refused; 0: no limit */
     int64_t wall_ms;            /* the wall clock when the run started (read by dnad, not here) */
+    uint64_t limit;             /* rows of the baseline diff's table; 0: 50 */
 } ReplayOpts;
 
 /* Returns the exit status: 0 ok, 1 rejected lines under --strict, 2 I/O. */

@@ -2,7 +2,7 @@
 """lsp_bench.py - how long `dnac lsp` takes to answer an edit, against
 `dnac check` of the same folder in the same run.
 
-    python3 tests/bench/lsp_bench.py build/compiler/dnac/dnac rules [N]
+    python3 tests/bench/lsp_bench.py build/dnac rules [N]
 
 Baseline: N runs of `dnac check --format json FOLDER` (a process each).
 Measured: N full-text didChange notifications of FOLDER/scoring.dna (or the
@@ -96,7 +96,8 @@ def main():
     send({"jsonrpc": "2.0", "method": "exit"})
     p.wait(timeout=30)
 
-    print("folder %s (%d files), %d runs each" % (folder, len(files), n))
+    total = sum(1 for _, _, fs in os.walk(folder) for f in fs if f.endswith(".dna"))
+    print("project %s (%d .dna files, %s edited), %d runs each" % (folder, total, name, n))
     print("baseline  dnac check (process):     %7.2f ms" % base)
     print("lsp       didChange -> diagnostics: %7.2f ms  (%.2fx the baseline)" % (change, change / base))
     for m, v in timings.items():

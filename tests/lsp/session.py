@@ -278,6 +278,13 @@ def run(s, uri, schema_uri):
     items = complete(fixed + "\n", 17, 0)
     check({"entity", "event", "score", "workflow", "import"} <= set(items) and "add" not in items,
           "at the top level the declaration keywords: %s" % sorted(items))
+    items = complete("// the rules of the shop\n" + fixed, 0, 12)
+    check(items == {}, "nothing is offered in a comment: %s" % sorted(items))
+    t = fixed.replace('"/pricing"', '"/pri {lead.}"')
+    items = complete(t, 7, at(7, '"/pricing"') + len('"/pri {lead.'))
+    check({"name", "seniority"} <= set(items), "completion in a template's hole: %s" % sorted(items))
+    items = complete(t, 7, at(7, '"/pricing"') + 3)
+    check(items == {}, "nothing is offered in the text of a string: %s" % sorted(items))
     t = fixed.replace("  on form_submit add 20\n", "  on form_submit add 20\n  on \n")
     items = complete(t, 9, 5)
     check({"page_visit", "form_submit"} <= set(items), "after `on` the events: %s" % sorted(items))
@@ -363,6 +370,10 @@ def run(s, uri, schema_uri):
     s.pending.clear()
 
     # bad input: unknown method, broken JSON, no Content-Length, a huge message
+    r = s.request("textDocument/hover", pos(uri, -1, 0))
+    check(r.get("error", {}).get("code") == -32602, "a bad position gets InvalidParams")
+    r = s.request("textDocument/definition", pos("file:///not/open.dna", 0, 0))
+    check(r.get("error", {}).get("code") == -32602, "a document that is not open gets InvalidParams")
     r = s.request("textDocument/rename", pos(uri, 0, 0))
     check(r.get("error", {}).get("code") == -32601, "an unknown method gets MethodNotFound")
     s.send_raw(b"Content-Length: 5\r\n\r\n{oops")

@@ -1,8 +1,9 @@
 // grammar.test.js - the TextMate grammar (syntaxes/dna.tmLanguage.json)
 // tokenized by vscode-textmate + vscode-oniguruma, as VS Code does, on the
-// ```dna code blocks of the Markdown files named on the command line.
+// ```dna code blocks of the Markdown files named on the command line, and on
+// the .dna files named (each one block).
 //
-//   node test/grammar.test.js ../../README.md ../../docs/language.md
+//   node test/grammar.test.js ../../README.md ../../docs/language.md ../../rules/*.dna
 //
 // A small scanner that follows grammar/lexer.l finds the tokens of each
 // block; every keyword token (the keywords are read from lexer.l, so a new
@@ -37,6 +38,7 @@ function lexerKeywords() {
 
 function codeBlocks(file) {
     const text = fs.readFileSync(file, 'utf8');
+    if (file.endsWith('.dna')) return [{ file: path.relative(repo, file), line: 1, text }];
     const out = [];
     const re = /^```dna\n([\s\S]*?)^```/gm;
     let m;

@@ -7,7 +7,7 @@
 #   sh test/screenshot.sh [DNAC]
 set -eu
 cd "$(dirname "$0")/.."
-dnac=${1:-../../build/compiler/dnac/dnac}
+dnac=${1:-../../build/dnac}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$dnac" check --format json media/sample.dna >"$tmp/diags.jsonl" || true
