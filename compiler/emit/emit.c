@@ -410,11 +410,30 @@ static uint32_t method_index(EmitCtx *e, Node *m)
     return DNA_NIL;
 }
 
+DnaActKind emit_action_kind(ActKind k)
+{
+    switch (k) {
+    case ACT_SET: return DACT_SET;
+    case ACT_MOVE: return DACT_MOVE;
+    case ACT_ASSIGN: return DACT_ASSIGN;
+    case ACT_ROUTE: return DACT_ROUTE;
+    case ACT_PIPELINE: return DACT_PIPELINE;
+    case ACT_CREATE: return DACT_CREATE;
+    case ACT_TASK: return DACT_TASK;
+    case ACT_NOTIFY: return DACT_NOTIFY;
+    case ACT_WEBHOOK: return DACT_WEBHOOK;
+    case ACT_CALL: return DACT_CALL;
+    case ACT_ENROLL: return DACT_ENROLL;
+    case ACT_EMIT: return DACT_EMIT;
+    }
+    return DACT__COUNT;                         /* not an ActKind: the verifier would refuse it */
+}
+
 static void action(EmitCtx *e, Node *a, RuleCtx *rc)
 {
     uint32_t ai = e->b.nactions;
     DnaAction *x = EX_NEW(e, actions);
-    x->kind = a->op;
+    x->kind = (uint8_t)emit_action_kind((ActKind)a->op);
     x->ref = x->ref2 = DNA_NIL;
     uint32_t first = e->b.nargs;
     uint32_t ref = DNA_NIL, ref2 = DNA_NIL;

@@ -38,6 +38,8 @@ uint32_t emit_bundle_tests(Project *pr, DnaBuf *out, EmitTests *tests);
 /* The bundle's operator code (DnaOp, bundle/ops.h) a source map stores for
  * an AST operator; DNA_NIL for one a source map cannot hold (B001). */
 uint32_t emit_op_code(Op op);
+/* The bundle's action kind (DnaActKind, bundle.h) for an AST action. */
+DnaActKind emit_action_kind(ActKind k);
 void     emit_tests_free(EmitTests *t);
 
 #endif

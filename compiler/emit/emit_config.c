@@ -119,6 +119,16 @@ static uint32_t jexpr(EmitCtx *e, Node *n)
         }
         for (unsigned id = 0; id < VM_BUILTIN__COUNT; id++)
             if (!strcmp(bc_builtin_name(id), n->a->name)) {
+                if (!dna_map_builtin(id)) {
+                    char can[200];
+                    size_t cl = 0;
+                    can[0] = 0;
+                    for (unsigned k = 0; k < VM_BUILTIN__COUNT && cl < sizeof can; k++)
+                        if (dna_map_builtin(k))
+                            cl += (size_t)snprintf(can + cl, sizeof can - cl, "%s%s", cl ? ", " : "", bc_builtin_name(k));
+                    ex_error(e, n->span, "%s() cannot be used in a source map (these can: %s)", n->a->name, can);
+                    return DNA_NIL;
+                }
                 DnaJNode *j = EX_NEW(e, jnodes);
                 j->op = DJ_CALL;
                 j->arg = id;

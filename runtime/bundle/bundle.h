@@ -29,6 +29,7 @@
 #define DNA_BUNDLE_H
 
 #include "base/mem.h"
+#include "bundle/ops.h"
 #include "bundle/value.h"
 
 #include <stddef.h>
@@ -151,8 +152,34 @@ typedef struct DnaArm {
     uint32_t action, nactions;
 } DnaArm;
 
-/* An action: kind (compiler ActKind numbering, see ast.h), one reference
- * and named arguments, each a code unit or a constant. */
+/* Action kinds (DnaAction.kind), the format's own: stored in files, never
+ * renumbered; the emitter maps the AST's ActKind onto them (a switch).
+ * X(NAME, text): DACT_NAME. */
+#define DNA_ACTIONS(X) \
+    X(SET, "set") X(MOVE, "move") X(ASSIGN, "assign") X(ROUTE, "route") X(PIPELINE, "pipeline")  \
+    X(CREATE, "create") X(TASK, "task") X(NOTIFY, "notify") X(WEBHOOK, "webhook") X(CALL, "call") \
+    X(ENROLL, "enroll") X(EMIT, "emit")
+
+typedef enum DnaActKind {
+#define DNA_ACT_ENUM(name, text) DACT_##name,
+    DNA_ACTIONS(DNA_ACT_ENUM)
+#undef DNA_ACT_ENUM
+    DACT__COUNT
+} DnaActKind;
+
+/* "set", "notify", ...; "?" for a kind the format does not define. */
+static inline const char *bundle_action_name(uint32_t kind)
+{
+    static const char *const names[] = {
+#define DNA_ACT_NAME(name, text) text,
+        DNA_ACTIONS(DNA_ACT_NAME)
+#undef DNA_ACT_NAME
+    };
+    return kind < DACT__COUNT ? names[kind] : "?";
+}
+
+/* An action: kind (DnaActKind), one reference and named arguments, each a
+ * code unit or a constant. */
 typedef struct DnaAction {
     uint8_t kind;
     uint8_t pad[3];

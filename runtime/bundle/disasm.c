@@ -39,8 +39,6 @@ static const char *const windows[] = { "", "day", "week", "month", "lifetime" };
 static const char *const decays[] = { "", "expire", "decay linear", "decay half_life" };
 static const char *const modes[] = { "live", "approval", "shadow" };
 static const char *const arm_kinds[] = { "arm", "_", "else", "do" };
-static const char *const act_names[] = { "set", "move", "assign", "route", "pipeline", "create", "task", "notify",
-                                         "webhook", "call", "enroll", "emit" };
 static const char *const key_names[] = { "event", "field", "changed", "created", "timer stays", "timer inactive",
                                          "alert overdue", "schedule", "route", "derive" };
 static const char *const prios[] = { "critical", "high", "medium", "low" };
@@ -201,7 +199,7 @@ static void action_text(Dis *d, uint32_t ai, uint32_t entity, const char *indent
     const DnaBundle *b = d->b;
     if (ai >= b->nactions) return;
     const DnaAction *a = &b->actions[ai];
-    fprintf(d->out, "%saction %s", indent, NAMEOF(act_names, a->kind));
+    fprintf(d->out, "%saction %s", indent, bundle_action_name(a->kind));
     if (a->ref != DNA_NIL) {
         const char *what = "?";
         switch (a->kind) {
@@ -215,7 +213,7 @@ static void action_text(Dis *d, uint32_t ai, uint32_t entity, const char *indent
         fprintf(d->out, " %s", what);
     }
     if (a->ref2 != DNA_NIL) {
-        if (a->kind == 9) fprintf(d->out, ".%s", a->ref2 < b->nmethods ? S(d, b->methods[a->ref2].name) : "?");
+        if (a->kind == DACT_CALL) fprintf(d->out, ".%s", a->ref2 < b->nmethods ? S(d, b->methods[a->ref2].name) : "?");
         else fprintf(d->out, " %s", S(d, a->ref2));
     }
     fputc('\n', d->out);

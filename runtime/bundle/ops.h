@@ -2,7 +2,8 @@
  * ops.h - the operator codes a bundle stores.
  *
  * A source map's `when` and values are stored as prefix-ordered nodes
- * (DnaJNode, bundle.h); a DJ_BINARY node's `arg` is one of these codes.
+ * (DnaJNode, bundle.h); a DJ_BINARY node's `arg` is one of these codes,
+ * a DJ_CALL node's one of the built-ins listed at the end.
  * They belong to the format, not to the compiler: the emitter maps the
  * AST's Op onto them (compiler/emit/emit_config.c, a switch), the verifier
  * refuses any other code, and the webhook evaluator (runtime/serve/webhook.c)
@@ -14,6 +15,8 @@
  */
 #ifndef DNA_BUNDLE_OPS_H
 #define DNA_BUNDLE_OPS_H
+
+#include "bundle/opcodes.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +47,21 @@ static inline const char *dna_op_text(uint32_t code)
         DNA_OPS(DNA_OP_TEXT)
 #undef DNA_OP_TEXT
     default: return NULL;
+    }
+}
+
+/* The built-in functions a DJ_CALL node may name (VmBuiltin ids of
+ * opcodes.h): the ones the webhook evaluator computes over JSON.  The
+ * emitter refuses any other in a source map, the verifier any other id. */
+#define DNA_MAP_BUILTINS(X) X(coalesce) X(is_set) X(lower) X(upper) X(trim)
+
+static inline int dna_map_builtin(uint32_t id)
+{
+    switch (id) {
+#define DNA_MAP_BI(name) case VM_BI_##name: return 1;
+        DNA_MAP_BUILTINS(DNA_MAP_BI)
+#undef DNA_MAP_BI
+    default: return 0;
     }
 }
 

@@ -139,7 +139,10 @@ static void check_refs(V *v)
         range(v, r->arm, r->narms, b->narms, "rule", i);
     }
     for (uint32_t i = 0; i < b->narms; i++) range(v, b->arms[i].action, b->arms[i].nactions, b->nactions, "arm", i);
-    for (uint32_t i = 0; i < b->nactions; i++) range(v, b->actions[i].arg, b->actions[i].nargs, b->nargs, "action", i);
+    for (uint32_t i = 0; i < b->nactions; i++) {
+        if (b->actions[i].kind >= DACT__COUNT) bad(v, "action %u: unknown kind %u", i, b->actions[i].kind);
+        range(v, b->actions[i].arg, b->actions[i].nargs, b->nargs, "action", i);
+    }
     EACH(nargs, args, c_arg);
     for (uint32_t i = 0; i < b->ntriggers; i++) {
         const DnaTrigger *t = &b->triggers[i];
@@ -154,6 +157,8 @@ static void check_refs(V *v)
         if ((j->op == DJ_PATH || j->op == DJ_HEADER) && j->arg >= b->nstrs) bad(v, "body expression %u: no string", i);
         if (j->op == DJ_CONST && j->arg >= b->nconsts) bad(v, "body expression %u: no constant", i);
         if (j->op == DJ_BINARY && !dna_op_text(j->arg)) bad(v, "body expression %u: unknown operator %u", i, j->arg);
+        if (j->op == DJ_CALL && !dna_map_builtin(j->arg))
+            bad(v, "body expression %u: builtin %u cannot be evaluated in a source map", i, j->arg);
     }
     EACH(nassigns, assigns, c_assign);
     for (uint32_t i = 0; i < b->nmaps; i++) {

@@ -25,8 +25,6 @@
 #define B (e->b)
 #define S(i) bundle_str(e->b, (i))
 
-static const char *const act_names[] = { "set", "move", "assign", "route", "pipeline", "create", "task",
-                                         "notify", "webhook", "call", "enroll", "emit" };
 
 EngPending *eng_pending(Engine *e, uint64_t id)
 {
@@ -64,27 +62,27 @@ static DnaType arg_type(Engine *e, uint32_t g)
 static void describe(Engine *e, JsonW *w, uint32_t kind, const EngPending *p, const DnaAction *a)
 {
     jw_obj(w);
-    jw_key(w, "action"); jw_str(w, a->kind < 12 ? act_names[a->kind] : "?");
+    jw_key(w, "action"); jw_str(w, bundle_action_name(a->kind));
     switch (a->kind) {
-    case 0:
+    case DACT_SET:
         if (kind < B->nentities && a->ref < B->entities[kind].nslots) { jw_key(w, "field"); jw_str(w, S(B->entities[kind].slots[a->ref].name)); }
         break;
-    case 2:
+    case DACT_ASSIGN:
         if (a->ref < B->nteams) {
             jw_key(w, "team"); jw_str(w, S(B->teams[a->ref].name));
             jw_key(w, "strategy"); jw_str(w, a->ref2 != DNA_NIL ? S(a->ref2) : "round_robin");
         }
         break;
-    case 5: if (a->ref < B->nentities) { jw_key(w, "entity"); jw_str(w, S(B->entities[a->ref].name)); } break;
-    case 7: case 8:
+    case DACT_CREATE: if (a->ref < B->nentities) { jw_key(w, "entity"); jw_str(w, S(B->entities[a->ref].name)); } break;
+    case DACT_NOTIFY: case DACT_WEBHOOK:
         if (a->ref < B->nconnectors) { jw_key(w, "connector"); jw_str(w, S(B->connectors[a->ref].name)); }
         break;
-    case 9:
+    case DACT_CALL:
         if (a->ref < B->nconnectors) { jw_key(w, "connector"); jw_str(w, S(B->connectors[a->ref].name)); }
         if (a->ref2 < B->nmethods) { jw_key(w, "method"); jw_str(w, S(B->methods[a->ref2].name)); }
         break;
-    case 10: if (a->ref < B->nsequences) { jw_key(w, "sequence"); jw_str(w, S(B->sequences[a->ref].name)); } break;
-    case 11: if (a->ref < B->nevents) { jw_key(w, "event"); jw_str(w, S(B->events[a->ref].name)); } break;
+    case DACT_ENROLL: if (a->ref < B->nsequences) { jw_key(w, "sequence"); jw_str(w, S(B->sequences[a->ref].name)); } break;
+    case DACT_EMIT: if (a->ref < B->nevents) { jw_key(w, "event"); jw_str(w, S(B->events[a->ref].name)); } break;
     default: break;
     }
     int list = 0;                               /* call arguments and skills are positional */

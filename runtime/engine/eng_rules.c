@@ -735,7 +735,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
         const DnaAction *a = &B->actions[arm->action + i];
         x = eng_live(e, x->handle);
         switch (a->kind) {
-        case 0: {                                   /* ACT_SET */
+        case DACT_SET: {
             DnaValue v = arg_value(e, x, a, "value");
             const DnaSlot *sl = a->ref < x->nslots ? &B->entities[x->kind].slots[a->ref] : NULL;
             if (!sl) break;
@@ -747,7 +747,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             if (perform) eng_stage_sync(e, x);
             break;
         }
-        case 1: {                                   /* ACT_MOVE */
+        case DACT_MOVE: {
             DnaValue v = arg_value(e, x, a, "value");
             if (a->ref >= x->nslots) break;
             const DnaSlot *sl = &B->entities[x->kind].slots[a->ref];
@@ -761,10 +761,10 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             if (perform) eng_stage_sync(e, x);          /* stage_entered_at, probability, capacity */
             break;
         }
-        case 2:                                     /* ACT_ASSIGN */
+        case DACT_ASSIGN:
             if (!assign(e, x, ri, a, perform)) return 0;
             break;
-        case 3:                                     /* ACT_ROUTE */
+        case DACT_ROUTE:
             if (perform) { x->routed = 0; eng_route(e, x); }
             else {                                  /* shadow: recorded, not routed */
                 eff_begin(e, x, EFF_ROUTE, ri);
@@ -772,7 +772,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
                 eff_end(e, x, EFF_ROUTE, ri);
             }
             break;
-        case 4: {                                   /* ACT_PIPELINE */
+        case DACT_PIPELINE: {
             DnaValue v = arg_value(e, x, a, "pipeline");
             uint32_t ps = eng_slot(e, x->kind, "pipeline");
             if (perform && ps != DNA_NIL) ent_set(x, ps, v);
@@ -781,10 +781,10 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_ROUTE, ri);
             break;
         }
-        case 5:                                     /* ACT_CREATE */
+        case DACT_CREATE:
             eng_create_deal(e, x, ri, a, perform);
             break;
-        case 6: {                                   /* ACT_TASK */
+        case DACT_TASK: {
             eff_begin(e, x, EFF_TASK, ri);
             write_arg(e, x, a, "title", NULL);
             DnaValue due = arg_value(e, x, a, "due");
@@ -793,7 +793,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_TASK, ri);
             break;
         }
-        case 7: {                                   /* ACT_NOTIFY */
+        case DACT_NOTIFY: {
             eff_begin(e, x, EFF_NOTIFY, ri);
             if (a->ref != DNA_NIL && a->ref < B->nconnectors) {
                 jw_key(w, "connector"); jw_str(w, S(B->connectors[a->ref].name));
@@ -804,14 +804,14 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_NOTIFY, ri);
             break;
         }
-        case 8: {                                   /* ACT_WEBHOOK */
+        case DACT_WEBHOOK: {
             eff_begin(e, x, EFF_WEBHOOK, ri);
             jw_key(w, "connector"); jw_str(w, a->ref < B->nconnectors ? S(B->connectors[a->ref].name) : "?");
             write_arg(e, x, a, "event", NULL);
             eff_end(e, x, EFF_WEBHOOK, ri);
             break;
         }
-        case 9: {                                   /* ACT_CALL */
+        case DACT_CALL: {
             eff_begin(e, x, EFF_CONNECTOR, ri);
             jw_key(w, "connector"); jw_str(w, a->ref < B->nconnectors ? S(B->connectors[a->ref].name) : "?");
             jw_key(w, "method"); jw_str(w, a->ref2 < B->nmethods ? S(B->methods[a->ref2].name) : "?");
@@ -827,10 +827,10 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
             eff_end(e, x, EFF_CONNECTOR, ri);
             break;
         }
-        case 10:                                    /* ACT_ENROLL */
+        case DACT_ENROLL:
             eng_enroll(e, x, ri, a, perform);
             break;
-        case 11:                                    /* ACT_EMIT */
+        case DACT_EMIT:
             emit_event(e, x, ri, a);
             break;
         }

@@ -93,8 +93,10 @@ void    eng_free(Engine *e);
 typedef enum EngResult { ENG_OK, ENG_REJECTED, ENG_DUPLICATE, ENG_NOMEM } EngResult;
 
 /* Process one envelope (JSON text).  ENG_REJECTED: why[] says why, nothing
- * changed.  ENG_DUPLICATE: the id was seen before, nothing changed.  Timers
- * due at or before the event's occurred_at fire first. */
+ * changed.  ENG_DUPLICATE: the id was seen before, nothing changed.
+ * ENG_NOMEM: an allocation was refused while it ran (dna_mem_refused), so
+ * part of it may be missing; why[] says out of memory.  Timers due at or
+ * before the event's occurred_at fire first. */
 EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t whylen);
 /* The same for an envelope already parsed (replay parses on other threads);
  * the document is borrowed. */

@@ -9,12 +9,13 @@
  * fail_after = N), in a forked child so a crash is counted and the points
  * after it are still tried.  Each run must end without a crash, give every
  * byte back (bytes_live returns to where it was before the phase), and,
- * when the failure was hit, report it: errors from the check or the
- * compilation, a load error, ENG_NOMEM from the engine's events or -1 from
- * its timers (or a NULL engine or store, or state output marked out of
- * memory).  Work that lost memory must
- * not look clean.  The sanitizer build of this test also catches use of a
- * NULL or of freed memory on the failure paths.
+ * when the failure was hit, report it as what it is: a diagnostic or I/O
+ * error saying out of memory from the check or the compilation,
+ * DNA_LOAD_NOMEM from the loader, ENG_NOMEM from the engine's events or -1
+ * from its timers (or a NULL engine or store, or state output marked out
+ * of memory).  Work that lost memory must not look clean, nor fail for a
+ * reason it does not have.  The sanitizer build of this test also catches
+ * use of a NULL or of freed memory on the failure paths.
  *
  * jansson (which parses the events) is routed through the same hook, so
  * its documents count as live bytes; its own allocations are not failed
@@ -31,6 +32,7 @@
 #include "engine/engine.h"
 #include "sema/project.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +97,11 @@ typedef struct Input {
 } Input;
 
 /* A phase runs once with the planned failure armed; it returns how many
- * failures it reported, and *why says the first. */
-typedef int (*PhaseFn)(Input *in, char *why, size_t wl);
+ * errors it reported, *why says the first and *oom whether one of them
+ * says out of memory (a failure must be reported as what it is). */
+typedef int (*PhaseFn)(Input *in, char *why, size_t wl, int *oom);
+
+static int says_oom(const char *msg) { return strstr(msg, "out of memory") || strstr(msg, strerror(ENOMEM)); }
 
 static int add_checked(Project *pr, Input *in)
 {
@@ -106,41 +111,45 @@ static int add_checked(Project *pr, Input *in)
     return (int)proj_check(pr);
 }
 
+/* the first diagnostic (or I/O error) into why; whether any says out of memory */
 static int first_diag(Project *pr, char *why, size_t wl)
 {
-    snprintf(why, wl, "%s", pr->diags.n ? pr->diags.v[0].msg : pr->io_error[0] ? pr->io_error : "no diagnostic");
-    return 0;
+    snprintf(why, wl, "%s", pr->io_error[0] ? pr->io_error : pr->diags.n ? pr->diags.v[0].msg : "no diagnostic");
+    int oom = says_oom(pr->io_error);
+    for (uint32_t i = 0; i < pr->diags.n && !oom; i++) oom = says_oom(pr->diags.v[i].msg);
+    return oom;
 }
 
-static int ph_check(Input *in, char *why, size_t wl)
+static int ph_check(Input *in, char *why, size_t wl, int *oom)
 {
     Project pr;
     int nerr = add_checked(&pr, in);
-    first_diag(&pr, why, wl);
+    *oom = first_diag(&pr, why, wl);
     proj_free(&pr);
     return nerr;
 }
 
 /* compile: the check is armed too, as `dnac compile` runs both */
-static int ph_compile(Input *in, char *why, size_t wl)
+static int ph_compile(Input *in, char *why, size_t wl, int *oom)
 {
     Project pr;
     int nerr = add_checked(&pr, in);
     DnaBuf out;
     memset(&out, 0, sizeof out);
     if (!nerr) nerr = (int)emit_bundle(&pr, &out);
-    first_diag(&pr, why, wl);
+    *oom = first_diag(&pr, why, wl);
     if (!nerr && (!out.p || out.oom)) { nerr = 1; snprintf(why, wl, "no bundle bytes"); }
     dna_buf_free(&out);
     proj_free(&pr);
     return nerr;
 }
 
-static int ph_load(Input *in, char *why, size_t wl)
+static int ph_load(Input *in, char *why, size_t wl, int *oom)
 {
     DnaBundle b;
     DnaLoadResult res;
     DnaLoadError err = bundle_read(in->bundle.p, in->bundle.n, &b, &res);
+    *oom = err == DNA_LOAD_NOMEM;
     if (err != DNA_LOAD_OK) { snprintf(why, wl, "%s", res.msg); return 1; }
     bundle_free(&b);
     return 0;
@@ -156,8 +165,9 @@ static void sink(void *ud, const EngEffect *e)
 
 /* replay: the events in order through the engine, the timers after them,
  * then every entity's state line, as `dnad replay` does */
-static int ph_replay(Input *in, char *why, size_t wl)
+static int ph_replay(Input *in, char *why, size_t wl, int *oom)
 {
+    *oom = 1;                   /* only out-of-memory results are counted below */
     Sink sk = { 0 };
     Store *st = store_mem_new();
     Engine *e = st ? eng_new(&in->b, st, sink, &sk) : NULL;
@@ -200,12 +210,12 @@ enum { NPHASES = sizeof phases / sizeof *phases };
 
 /* One run of phase P failing allocation N (0: none).  *hit: the failure
  * happened.  Returns the reported count; *leaked: bytes not given back. */
-static int run_once(Input *in, int p, uint64_t n, int *hit, int64_t *leaked, char *why, size_t wl)
+static int run_once(Input *in, int p, uint64_t n, int *hit, int64_t *leaked, char *why, size_t wl, int *oom)
 {
     MemStats *ms = dna_mem_stats();
     uint64_t live0 = ms->bytes_live;
     ms->fail_after = n;
-    int reported = phases[p].fn(in, why, wl);
+    int reported = phases[p].fn(in, why, wl, oom);
     *hit = n && ms->fail_after == 0;
     ms->fail_after = 0;
     *leaked = (int64_t)(ms->bytes_live - live0);
@@ -217,36 +227,39 @@ static int sweep(Input *in, int p)
 {
     MemStats *ms = dna_mem_stats();
     char why[300];
-    int hit;
+    int hit, oom;
     int64_t leaked;
     uint64_t a0 = ms->allocs - j_allocs;
-    int clean = run_once(in, p, 0, &hit, &leaked, why, sizeof why);
+    int clean = run_once(in, p, 0, &hit, &leaked, why, sizeof why, &oom);
     uint64_t k = ms->allocs - j_allocs - a0;
     if (clean) { printf("FAIL %s: the run without a failure reports %d errors: %s\n", phases[p].name, clean, why); return 1; }
     if (leaked) { printf("FAIL %s: the run without a failure keeps %lld bytes\n", phases[p].name, (long long)leaked); return 1; }
 
-    int crashes = 0, silent = 0, leaks = 0, missed = 0, shown = 0;
+    int crashes = 0, silent = 0, wrong = 0, leaks = 0, missed = 0, shown = 0;
     fflush(stdout);
     for (uint64_t n = 1; n <= k; n++) {
         pid_t pid = fork();
         if (pid < 0) { perror("fork"); exit(2); }
         if (pid == 0) {
-            int reported = run_once(in, p, n, &hit, &leaked, why, sizeof why);
+            int reported = run_once(in, p, n, &hit, &leaked, why, sizeof why, &oom);
             int code = 0;
             if (leaked) code |= 1;
             if (hit && !reported) code |= 2;
             if (!hit) code |= 4;
-            _exit(16 | code);
+            if (hit && reported && !oom) { code |= 8; printf("  %s: allocation %llu: %s\n", phases[p].name, (unsigned long long)n, why); }
+            fflush(stdout);
+            _exit(32 | code);
         }
         int st;
         if (waitpid(pid, &st, 0) != pid) { perror("waitpid"); exit(2); }
         const char *what = NULL;
         if (WIFSIGNALED(st)) { crashes++; what = strsignal(WTERMSIG(st)); }
-        else if ((WEXITSTATUS(st) & ~7) != 16) { crashes++; what = "a sanitizer report"; }
+        else if ((WEXITSTATUS(st) & ~15) != 32) { crashes++; what = "a sanitizer report"; }
         else {
-            int code = WEXITSTATUS(st) & 7;
+            int code = WEXITSTATUS(st) & 15;
             if (code & 1) { leaks++; what = "memory not given back"; }
             if (code & 2) { silent++; what = "no error reported"; }
+            if (code & 8) { wrong++; what = "reported, but not as out of memory"; }
             if (code & 4) { missed++; what = "the allocation was not made this time"; }
         }
         if (what && shown++ < 20)
@@ -254,9 +267,9 @@ static int sweep(Input *in, int p)
                    (unsigned long long)k, what);
     }
     if (shown > 20) printf("  ... %d more\n", shown - 20);
-    int bad = crashes + leaks + silent + missed;
-    printf("%-7s %5llu failure points: %d crashed, %d leaked, %d passed silently, %d not reached%s\n", phases[p].name,
-           (unsigned long long)k, crashes, leaks, silent, missed, bad ? "  FAIL" : "");
+    int bad = crashes + leaks + silent + wrong + missed;
+    printf("%-7s %5llu failure points: %d crashed, %d leaked, %d passed silently, %d misreported, %d not reached%s\n",
+           phases[p].name, (unsigned long long)k, crashes, leaks, silent, wrong, missed, bad ? "  FAIL" : "");
     return bad;
 }
 
@@ -303,11 +316,11 @@ int main(int argc, char **argv)
         for (int p = 0; p < nphases; p++)
             if (colon && (size_t)(colon - only) == strlen(phases[p].name) && !strncmp(only, phases[p].name, colon - only)) {
                 char why[300];
-                int hit;
+                int hit, oom;
                 int64_t leaked;
-                int reported = run_once(&in, p, strtoull(colon + 1, NULL, 10), &hit, &leaked, why, sizeof why);
-                printf("%s: failure %s; %d reported (%s); %lld bytes kept\n", phases[p].name, hit ? "hit" : "not reached",
-                       reported, reported ? why : "-", (long long)leaked);
+                int reported = run_once(&in, p, strtoull(colon + 1, NULL, 10), &hit, &leaked, why, sizeof why, &oom);
+                printf("%s: failure %s; %d reported (%s%s); %lld bytes kept\n", phases[p].name, hit ? "hit" : "not reached",
+                       reported, reported ? why : "-", reported && !oom ? ", not as out of memory" : "", (long long)leaked);
                 return 0;
             }
         fprintf(stderr, "OOM_ONLY=PHASE:N, PHASE one of check, compile, load%s\n", in.events ? ", replay" : "");

@@ -4,8 +4,8 @@
  * X-Hub-Signature-256) verify, and each kind of bad signature is refused.
  * Also the bundle's operator codes (bundle/ops.h): the emitter maps every
  * AST operator onto the code of the same spelling or refuses it (B001), every
- * code has its AST operator, and a source map using each of them compiles
- * and evaluates in webhook.c.
+ * code has its AST operator, and a source map using each of them, and each
+ * built-in a map may call, compiles and evaluates in webhook.c.
  */
 #include "serve/webhook.h"
 #include "bundle/ops.h"
@@ -75,6 +75,8 @@ static void check_ops(void)
         "event e_or { id: string }  event e_and { id: string }  event e_eq { id: string }\n"
         "event e_ne { id: string }  event e_lt { id: string }  event e_le { id: string }\n"
         "event e_gt { id: string }  event e_ge { id: string }  event e_contains { id: string }\n"
+        "event e_lower { id: string }  event e_upper { id: string }  event e_trim { id: string }\n"
+        "event e_is_set { id: string }  event e_coalesce { id: string }\n"
         "source s {\n"
         "  path \"/v1/sources/s\"\n"
         "  signature hmac_sha256 header \"X-Sig\" secret env(\"S_SECRET\")\n"
@@ -87,6 +89,11 @@ static void check_ops(void)
         "  map e_gt when body.k == \"gt\" and body.a > body.b { id = body.id }\n"
         "  map e_ge when body.k == \"ge\" and body.a >= body.b { id = body.id }\n"
         "  map e_contains when body.k == \"contains\" and body.s contains \"ll\" { id = body.id }\n"
+        "  map e_lower when body.k == \"lower\" and lower(body.s) == \"ab\" { id = body.id }\n"
+        "  map e_upper when body.k == \"upper\" and upper(body.s) == \"AB\" { id = body.id }\n"
+        "  map e_trim when body.k == \"trim\" and trim(body.s) == \"ab\" { id = body.id }\n"
+        "  map e_is_set when body.k == \"is_set\" and is_set(body.s) { id = body.id }\n"
+        "  map e_coalesce when body.k == \"coalesce\" and coalesce(body.s, \"x\") == \"x\" { id = body.id }\n"
         "}\n";
     DnaBundle b;
     char first[300], buf[300];
@@ -103,6 +110,11 @@ static void check_ops(void)
         { "{\"k\":\"gt\",\"a\":\"b\",\"b\":\"a\"}", "e_gt" }, { "{\"k\":\"gt\",\"a\":2,\"b\":2}", "-" },
         { "{\"k\":\"ge\",\"a\":2,\"b\":2}", "e_ge" },  { "{\"k\":\"ge\",\"a\":1,\"b\":2}", "-" },
         { "{\"k\":\"contains\",\"s\":\"hello\"}", "e_contains" }, { "{\"k\":\"contains\",\"s\":\"help\"}", "-" },
+        { "{\"k\":\"lower\",\"s\":\"aB\"}", "e_lower" },   { "{\"k\":\"lower\",\"s\":\"aC\"}", "-" },
+        { "{\"k\":\"upper\",\"s\":\"aB\"}", "e_upper" },   { "{\"k\":\"upper\",\"s\":\"aC\"}", "-" },
+        { "{\"k\":\"trim\",\"s\":\" ab \"}", "e_trim" },   { "{\"k\":\"trim\",\"s\":\" a b\"}", "-" },
+        { "{\"k\":\"is_set\",\"s\":\"x\"}", "e_is_set" }, { "{\"k\":\"is_set\"}", "-" },
+        { "{\"k\":\"coalesce\"}", "e_coalesce" }, { "{\"k\":\"coalesce\",\"s\":\"y\"}", "-" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *got = mapped(&b, cases[i].body, buf, sizeof buf);
@@ -118,6 +130,12 @@ static void check_ops(void)
                    "  signature hmac_sha256 header \"X-Sig\" secret env(\"S_SECRET\")\n"
                    "  map e when body.a + 1 == 2 { id = body.id }\n}\n", &b, first, sizeof first);
     CHECK(nerr && strstr(first, "the operator '+' cannot be stored in a source map"), "'+' in a source map is refused (B001)");
+    if (!nerr) bundle_free(&b);
+    /* so is a built-in the evaluator does not compute */
+    nerr = compile("module t\nevent e { id: string }\nsource s {\n  path \"/v1/sources/s\"\n"
+                   "  signature hmac_sha256 header \"X-Sig\" secret env(\"S_SECRET\")\n"
+                   "  map e when domain(body.a) == \"x.org\" { id = body.id }\n}\n", &b, first, sizeof first);
+    CHECK(nerr && strstr(first, "domain() cannot be used in a source map"), "domain() in a source map is refused (B001)");
     if (!nerr) bundle_free(&b);
 }
 

@@ -198,8 +198,25 @@ static void test_sketch_rules(void)
     proj_free(&pr);
 }
 
+/* The format's action kinds: the emitter maps each AST action onto its own
+ * one, and every kind has its AST action (the names are pinned by the golden
+ * disassembly). */
+static void test_action_kinds(void)
+{
+    int seen[DACT__COUNT + 1] = { 0 };
+    for (int k = ACT_SET; k <= ACT_EMIT; k++) {
+        DnaActKind d = emit_action_kind((ActKind)k);
+        CHECK(d < DACT__COUNT, "AST action %d maps onto no bundle action kind", k);
+        if (d < DACT__COUNT) CHECK(seen[d]++ == 0, "two AST actions map onto bundle action %s", bundle_action_name(d));
+    }
+    for (int d = 0; d < DACT__COUNT; d++) CHECK(seen[d] == 1, "bundle action %s has no AST action", bundle_action_name((unsigned)d));
+    CHECK(!strcmp(bundle_action_name(DACT_NOTIFY), "notify") && !strcmp(bundle_action_name(DACT__COUNT), "?"),
+          "action names: %s, %s", bundle_action_name(DACT_NOTIFY), bundle_action_name(DACT__COUNT));
+}
+
 int main(void)
 {
+    test_action_kinds();
     test_file_format();
     test_runtime_error();
     test_sketch_rules();

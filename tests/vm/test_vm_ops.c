@@ -449,6 +449,31 @@ static void test_verifier(void)
     CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "rule 0: cond 7 is out of range"), "rule cond: %s", msg);
     rules[0].cond = DNA_NIL;
     CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "restored bundle verifies: %s", msg);
+    /* a source map's operator must be a code of bundle/ops.h (3, `not`, is a node of its own), its
+     * calls a built-in of DNA_MAP_BUILTINS */
+    DnaJNode jn[3] = { { DJ_BINARY, 2, { 0, 0 }, DOP_CONTAINS }, { DJ_CONST, 0, { 0, 0 }, 0 }, { DJ_CONST, 0, { 0, 0 }, 0 } };
+    B.jnodes = jn;
+    B.njnodes = 3;
+    CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "a map expression with 'contains' verifies: %s", msg);
+    jn[0].arg = 3;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "body expression 0: unknown operator 3"), "operator 3: %s", msg);
+    jn[0].arg = 11;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "unknown operator 11"), "operator 11: %s", msg);
+    jn[0] = (DnaJNode){ DJ_CALL, 2, { 0, 0 }, VM_BI_coalesce };
+    CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "a map expression with coalesce() verifies: %s", msg);
+    jn[0].arg = VM_BI_domain;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "cannot be evaluated in a source map"), "domain(): %s", msg);
+    B.jnodes = NULL;
+    B.njnodes = 0;
+    /* an action's kind must be one of bundle.h's DnaActKind */
+    DnaAction act = { DACT_EMIT, { 0, 0, 0 }, DNA_NIL, DNA_NIL, 0, 0 };
+    B.actions = &act;
+    B.nactions = 1;
+    CHECK(bundle_verify(&B, msg, sizeof msg) == 0, "an emit action verifies: %s", msg);
+    act.kind = DACT__COUNT;
+    CHECK(bundle_verify(&B, msg, sizeof msg) != 0 && strstr(msg, "action 0: unknown kind 12"), "action kind 12: %s", msg);
+    B.actions = NULL;
+    B.nactions = 0;
 }
 
 #ifndef NDEBUG
