@@ -605,7 +605,7 @@ static int arm_assignable(Engine *e, Ent *x, const DnaArm *arm)
 {
     for (uint32_t i = 0; i < arm->nactions; i++) {
         const DnaAction *a = &B->actions[arm->action + i];
-        if (a->kind != 2 || a->ref == DNA_NIL) continue;        /* ACT_ASSIGN to a team */
+        if (a->kind != DACT_ASSIGN || a->ref == DNA_NIL) continue;      /* an assignment to a team */
         if (a->ref >= B->nteams) return 0;
         const char *strategy = a->ref2 != DNA_NIL ? S(a->ref2) : "round_robin";
         char region[128];
