@@ -47,8 +47,10 @@ static const char usage_text[] =
     "                           the same effects, byte for byte\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
-    "        [--max-connections N] [--max-future SECONDS] [--retry-base MS]\n"
-    "        [--no-delivery] [--deliver-history]\n"
+    "        [--max-connections N] [--max-connections-per-client N]\n"
+    "        [--header-timeout SECONDS] [--request-timeout SECONDS]\n"
+    "        [--max-future SECONDS] [--retry-base MS] [--no-delivery]\n"
+    "        [--deliver-history]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
@@ -58,6 +60,9 @@ static const char usage_text[] =
     "                           127.0.0.1:8080 (port 0: any free port), 1 MiB, 60 s;\n"
     "                           an event more than --max-future (default 86400 s)\n"
     "                           ahead of the wall clock is refused;\n"
+    "                           256 connections, 64 per client address (beyond:\n"
+    "                           /healthz, /readyz, /metrics only), headers within\n"
+    "                           10 s, a whole request within 60 s (else 408);\n"
     "                           the token comes from DNA_API_TOKEN or --token-file;\n"
     "                           logs are JSON lines on stderr; SIGTERM stops cleanly,\n"
     "                           SIGHUP loads the bundle file again; the daemon goes\n"
@@ -286,6 +291,9 @@ static int serve_or_import(int argc, char **argv, int import)
     c.max_future_ms = 24 * 3600 * CLK_SECOND;
     c.wall_clock = 1;
     c.max_conns = 256;
+    c.max_conns_per_client = 64;
+    c.header_timeout_ms = 10 * CLK_SECOND;
+    c.request_timeout_ms = 60 * CLK_SECOND;
     const char *bundle = NULL, *token_file = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -294,7 +302,9 @@ static int serve_or_import(int argc, char **argv, int import)
         if (!strncmp(a, "--", 2) && eq) { snprintf(name, sizeof name, "%.*s", (int)(eq - a), a); v = eq + 1; a = name; }
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
                     !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
-                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future") || (import && !strcmp(a, "--tenant"));
+                    !strcmp(a, "--retry-base") || !strcmp(a, "--max-future") || !strcmp(a, "--max-connections-per-client") ||
+                    !strcmp(a, "--header-timeout") || !strcmp(a, "--request-timeout") ||
+                    (import && !strcmp(a, "--tenant"));
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -316,17 +326,28 @@ static int serve_or_import(int argc, char **argv, int import)
         } else if (!strcmp(a, "--lateness")) {
             char *end;
             long long n = strtoll(v, &end, 10);
-            if (*end || n < 0) return usage_error("--lateness needs a number of seconds, not '%s'", v);
+            if (*end || n < 0 || n > 3153600000LL) return usage_error("--lateness needs seconds (0 to 100 years), not '%s'", v);
             c.lateness_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--max-connections")) {
             char *end;
             unsigned long n = strtoul(v, &end, 10);
-            if (*end || !n) return usage_error("--max-connections needs a number, not '%s'", v);
+            if (*end || !n || n > 100000) return usage_error("--max-connections needs 1 to 100000, not '%s'", v);
             c.max_conns = (unsigned)n;
+        } else if (!strcmp(a, "--max-connections-per-client")) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*end || !n || n > 1000000) return usage_error("--max-connections-per-client needs a number, not '%s'", v);
+            c.max_conns_per_client = (unsigned)n;
+        } else if (!strcmp(a, "--header-timeout") || !strcmp(a, "--request-timeout")) {
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (*end || n < 1 || n > 86400) return usage_error(a[2] == 'h' ? "--header-timeout needs seconds (1 to 86400), not '%s'"
+                                                                           : "--request-timeout needs seconds (1 to 86400), not '%s'", v);
+            if (a[2] == 'h') c.header_timeout_ms = n * CLK_SECOND; else c.request_timeout_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--max-future")) {
             char *end;
             long long n = strtoll(v, &end, 10);
-            if (*end || n < 0) return usage_error("--max-future needs a number of seconds, not '%s'", v);
+            if (*end || n < 0 || n > 3153600000LL) return usage_error("--max-future needs seconds (0 to 100 years), not '%s'", v);
             c.max_future_ms = n * CLK_SECOND;
         } else if (!strcmp(a, "--retry-base")) {
             char *end;

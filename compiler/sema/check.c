@@ -719,9 +719,12 @@ static void check_source(Ctx *c, Node *d)
     c->event = NULL;
     c->no_event = "a source maps a request body: read it through `body`";
     int npath = 0, nsig = 0;
+    Node *tolerance = NULL;
+    const char *scheme = NULL;
     for (Node *x = d->list; x; x = x->next) {
         switch (x->kind) {
         case N_OPTION:
+            if (!strcmp(x->name, "tolerance")) tolerance = x;
             if (!strcmp(x->name, "path")) {
                 npath++;
                 Type *t = chk_want(c, x->a, p->t_string, "path");
@@ -731,6 +734,7 @@ static void check_source(Ctx *c, Node *d)
             break;
         case N_SIGNATURE: {
             if (nsig++) diag_error(p->diags, DIAG_E023, x->span, "source has two signatures");
+            scheme = x->name;
             if (!one_of(x->name, sig_schemes)) bad_word(c, x->span, "signature scheme", x->name, sig_schemes);
             int has_secret = 0;
             for (Node *o = x->list; o; o = o->next) {
@@ -813,6 +817,13 @@ static void check_source(Ctx *c, Node *d)
     if (!npath) {
         Diag *g = diag_error(p->diags, DIAG_E023, d->span, "source '%s' has no path", d->name);
         diag_help(g, "add `path \"/v1/sources/%s\"`", d->name);
+    }
+    /* a skew window needs a time stamp the signature covers: only
+     * standard_webhooks signs one (hmac_sha256 signs the body alone) */
+    if (tolerance && (!scheme || strcmp(scheme, "standard_webhooks"))) {
+        Diag *g = scheme ? diag_error(p->diags, DIAG_E023, tolerance->span, "`tolerance` needs a signed time stamp; %s signs none", scheme)
+                         : diag_error(p->diags, DIAG_E023, tolerance->span, "`tolerance` needs a signed time stamp; the source has no signature%s", "");
+        diag_help(g, "remove `tolerance`, or sign with `standard_webhooks` (its webhook-timestamp header is signed)");
     }
 }
 

@@ -74,6 +74,70 @@ char *dna_strndup(const char *s, size_t n)
     return d;
 }
 
+void *dna_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = dna_malloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+/* ---- unsized: a header holds the size ---------------------------------- */
+
+#define UHDR 16                 /* keeps the block 16-aligned, as malloc's */
+
+void *dna_umalloc(size_t n)
+{
+    if (n > SIZE_MAX - UHDR) return NULL;
+    char *b = dna_malloc(n + UHDR);
+    if (!b) return NULL;
+    memcpy(b, &n, sizeof n);
+    return b + UHDR;
+}
+
+void *dna_ucalloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = dna_umalloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+size_t dna_usize(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const char *)p - UHDR, sizeof n);
+    return n;
+}
+
+void *dna_urealloc(void *p, size_t n)
+{
+    if (!p) return dna_umalloc(n);
+    if (n == 0) { dna_ufree(p); return NULL; }
+    if (n > SIZE_MAX - UHDR) return NULL;
+    size_t o = dna_usize(p);
+    char *b = dna_realloc((char *)p - UHDR, o + UHDR, n + UHDR);
+    if (!b) return NULL;
+    memcpy(b, &n, sizeof n);
+    return b + UHDR;
+}
+
+void dna_ufree(void *p)
+{
+    if (p) dna_free((char *)p - UHDR, dna_usize(p) + UHDR);
+}
+
+char *dna_ustrndup(const char *s, size_t n)
+{
+    char *d = dna_umalloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *dna_ustrdup(const char *s) { return dna_ustrndup(s, strlen(s)); }
+
 /* ---- arenas ---------------------------------------------------------- */
 
 struct ArenaChunk {

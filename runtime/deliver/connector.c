@@ -7,6 +7,8 @@
  */
 #include "deliver/connector.h"
 #include "base/clock.h"
+#include "base/json.h"
+#include "base/mem.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -52,7 +54,7 @@ static char *env_value(const DnaBundle *b, const DnaOpt *o, const char *cname, c
         *bad = 1;
         return NULL;
     }
-    return strdup(v);
+    return dna_ustrdup(v);
 }
 
 static int64_t konst_int(const DnaBundle *b, const DnaOpt *o, int *type)
@@ -71,7 +73,7 @@ int conn_config(const DnaBundle *b, uint32_t ci, ConnCfg *out, char *err, size_t
     if (ci >= b->nconnectors) { ERR("no connector %u", ci); return -1; }
     const DnaConnector *c = &b->connectors[ci];
     const char *cname = bundle_str(b, c->name);
-    out->name = strdup(cname);
+    out->name = dna_ustrdup(cname);
     const char *kind = bundle_str(b, c->kind);
     int bad = 0;
     if (!strcmp(kind, "slack_webhook")) out->kind = CONN_SLACK;
@@ -86,14 +88,14 @@ int conn_config(const DnaBundle *b, uint32_t ci, ConnCfg *out, char *err, size_t
         int t;
         if (!strcmp(key, "url") || !strcmp(key, "base")) {
             has_url = 1;
-            free(out->url);
+            dna_ufree(out->url);
             out->url = env_value(b, o, cname, key, &bad, err, errlen);
         } else if (!strcmp(key, "sign")) {
-            free(out->secret);
+            dna_ufree(out->secret);
             out->secret = env_value(b, o, cname, "signing secret", &bad, err, errlen);
         } else if (!strcmp(key, "auth")) {
             out->auth = !strcmp(word, "basic") ? CONN_AUTH_BASIC : CONN_AUTH_BEARER;
-            free(out->token);
+            dna_ufree(out->token);
             out->token = env_value(b, o, cname, "credential", &bad, err, errlen);
         } else if (!strcmp(key, "rate")) {
             int64_t n = konst_int(b, o, &t);
@@ -129,10 +131,10 @@ int conn_config(const DnaBundle *b, uint32_t ci, ConnCfg *out, char *err, size_t
 void conn_config_free(ConnCfg *c)
 {
     if (!c) return;
-    free(c->name);
-    free(c->url);
-    if (c->secret) { memset(c->secret, 0, strlen(c->secret)); free(c->secret); }
-    if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); }
+    dna_ufree(c->name);
+    dna_ufree(c->url);
+    if (c->secret) { memset(c->secret, 0, strlen(c->secret)); dna_ufree(c->secret); }
+    if (c->token) { memset(c->token, 0, strlen(c->token)); dna_ufree(c->token); }
     memset(c, 0, sizeof *c);
 }
 
@@ -190,7 +192,8 @@ static int set_body(ConnReq *r, json_t *doc)
 
 static json_t *parse(const char *s, size_t n)
 {
-    return s ? json_loadb(s, n, JSON_DECODE_ANY, NULL) : NULL;
+    JsonError je;
+    return s ? dna_json_parse(s, n, &je) : NULL;      /* an escaped NUL is kept inside strings */
 }
 
 /* The entity state: the API answer's "state", or the object itself. */

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "deliver/connector.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/slog.h"
 
 #include <curl/curl.h>
@@ -38,7 +39,7 @@ typedef struct DConn {
     ConnBreaker br;
     int inflight;
     char *wait_event;               /* ordered: the fed-back event that must be processed first */
-    uint64_t sent, retried, dead, gone, failed_build;
+    uint64_t sent, retried, dead, gone, failed_build, bad_answer;
 } DConn;
 
 typedef struct Flight {
@@ -59,6 +60,7 @@ typedef struct Flight {
     char retry_after[128];
     char errbuf[CURL_ERROR_SIZE];
     CURLcode res;                   /* the outcome, once finished */
+    int bad;                        /* a 2xx answer the call cannot use (bad_answer) */
     ConnVerdict v;
     int what;
     long code;
@@ -84,12 +86,20 @@ struct Dlv {
 
 static int64_t now_ms(Dlv *d) { return d->hooks.now(d->hooks.ud); }
 
+/* Every JSON text the loop reads (outbox lines, envelopes, answers) goes
+ * through base/json.h: \u0000 inside a string is kept, never refused. */
+static json_t *jparse(const char *s, size_t n)
+{
+    JsonError je;
+    return s ? dna_json_parse(s, n, &je) : NULL;
+}
+
 /* ---- connectors ---------------------------------------------------------------------- */
 
 static void conn_clear(DConn *c)
 {
-    free(c->name);
-    free(c->wait_event);
+    dna_ufree(c->name);
+    dna_ufree(c->wait_event);
     conn_config_free(&c->cfg);
 }
 
@@ -108,11 +118,11 @@ static int is_disabled(Dlv *d, const char *name)
 
 void dlv_set_bundle(Dlv *d, const DnaBundle *b)
 {
-    DConn *nc = calloc(b->nconnectors ? b->nconnectors : 1, sizeof *nc);
+    DConn *nc = dna_ucalloc(b->nconnectors ? b->nconnectors : 1, sizeof *nc);
     if (!nc) return;                /* keep the old table: better than none */
     for (uint32_t i = 0; i < b->nconnectors; i++) {
         DConn *c = &nc[i];
-        c->name = strdup(bundle_str(b, b->connectors[i].name));
+        c->name = dna_ustrdup(bundle_str(b, b->connectors[i].name));
         c->index = i;
         c->configured = conn_config(b, i, &c->cfg, c->why, sizeof c->why) == 0;
         c->ordered = c->configured && c->cfg.kind == CONN_REST;
@@ -124,6 +134,7 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
                 DConn *o = &d->conns[j];
                 c->sent = o->sent; c->retried = o->retried; c->dead = o->dead; c->gone = o->gone;
                 c->failed_build = o->failed_build;
+                c->bad_answer = o->bad_answer;
                 c->br = o->br;
                 c->wait_event = o->wait_event;
                 o->wait_event = NULL;
@@ -140,7 +151,7 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
         if (to) to->inflight++;
     }
     for (size_t j = 0; j < d->nconns; j++) conn_clear(&d->conns[j]);
-    free(d->conns);
+    dna_ufree(d->conns);
     d->conns = nc;
     d->nconns = b->nconnectors;
     d->b = b;
@@ -148,9 +159,15 @@ void dlv_set_bundle(Dlv *d, const DnaBundle *b)
     pthread_mutex_unlock(&d->mu);
 }
 
+int dlv_global_init(void)
+{
+    return curl_global_init_mem(CURL_GLOBAL_DEFAULT, dna_umalloc, dna_ufree, dna_urealloc, dna_ustrdup, dna_ucalloc) == CURLE_OK
+               ? 0 : -1;
+}
+
 Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
 {
-    Dlv *d = calloc(1, sizeof *d);
+    Dlv *d = dna_ucalloc(1, sizeof *d);
     if (!d) return NULL;
     d->cfg = *cfg;
     d->hooks = *hooks;
@@ -162,7 +179,7 @@ Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks)
     d->last_orphan_check = INT64_MIN / 2;
     pthread_mutex_init(&d->mu, NULL);
     d->multi = curl_multi_init();
-    if (!d->multi) { pthread_mutex_destroy(&d->mu); free(d); return NULL; }
+    if (!d->multi) { pthread_mutex_destroy(&d->mu); dna_ufree(d); return NULL; }
     dlv_set_bundle(d, b);
     return d;
 }
@@ -172,13 +189,13 @@ static void flight_free(Flight *f)
     if (f->h) curl_easy_cleanup(f->h);
     curl_slist_free_all(f->hdrs);
     conn_req_free(&f->req);
-    free(f->resp);
-    free(f->line);
-    free(f->kind);
-    free(f->key);
-    free(f->event_id);
-    free(f->group);
-    free(f);
+    dna_ufree(f->resp);
+    dna_ufree(f->line);
+    dna_ufree(f->kind);
+    dna_ufree(f->key);
+    dna_ufree(f->event_id);
+    dna_ufree(f->group);
+    dna_ufree(f);
 }
 
 void dlv_free(Dlv *d)
@@ -191,9 +208,9 @@ void dlv_free(Dlv *d)
     }
     curl_multi_cleanup(d->multi);
     for (size_t j = 0; j < d->nconns; j++) conn_clear(&d->conns[j]);
-    free(d->conns);
+    dna_ufree(d->conns);
     pthread_mutex_destroy(&d->mu);
-    free(d);
+    dna_ufree(d);
 }
 
 void dlv_wake(Dlv *d) { curl_multi_wakeup(d->multi); }
@@ -254,15 +271,19 @@ static int bury(Dlv *d, const DConn *c, int64_t seq, int attempts, long code, co
     return tx_end(d, ok);
 }
 
+/* The fed-back envelope into the events table: 0, -1 the store failed,
+ * -2 the envelope is not one (the answer's fault, not the store's). */
 static int insert_event(Dlv *d, const char *env, char *id_out, size_t idlen)
 {
-    json_t *j = json_loads(env, 0, NULL);
-    const char *id = json_string_value(json_object_get(j, "id"));
+    json_t *j = jparse(env, strlen(env));
+    json_t *jid = json_object_get(j, "id");
+    const char *id = json_string_value(jid);
     const char *type = json_string_value(json_object_get(j, "type"));
     const char *at = json_string_value(json_object_get(j, "occurred_at"));
     int64_t occ = 0;
-    int rc = -1;
-    if (id && type && at && !clk_parse(at, strlen(at), &occ)) {
+    int rc = -2;
+    if (id && strlen(id) == json_string_length(jid) && type && at && !clk_parse(at, strlen(at), &occ)) {
+        rc = -1;
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(d->cfg.db, "INSERT INTO events (tenant, id, type, occurred_at, received_at, body) "
                                           "VALUES ('" TENANT "', ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING",
@@ -301,7 +322,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     Flight *f = ud;
     size_t k = sz * n;
     if (f->rlen + k > RESP_MAX) { f->resp_cut = 1; return k; }
-    char *nb = realloc(f->resp, f->rlen + k + 1);
+    char *nb = dna_urealloc(f->resp, f->rlen + k + 1);
     if (!nb) { f->resp_cut = 1; return k; }
     memcpy(nb + f->rlen, p, k);
     f->rlen += k;
@@ -337,7 +358,7 @@ static int line_entity(json_t *j, const char **kind, const char **key)
 static int build(Dlv *d, Flight *f, char *why, size_t whylen)
 {
     DConn *c = f->c;
-    json_t *j = json_loadb(f->line, f->len, 0, NULL);
+    json_t *j = jparse(f->line, f->len);
     if (!j) { snprintf(why, whylen, "the outbox line is not JSON"); return -1; }
     const char *kind, *key;
     char *state = NULL;
@@ -350,7 +371,7 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
         rc = conn_webhook(&c->cfg, f->line, f->len, state, f->key, now_ms(d), &f->req, why, whylen);
     } else {
         char *r = d->hooks.call_request ? d->hooks.call_request(d->hooks.ud, f->line, f->len, why, whylen) : NULL;
-        json_t *rq = r ? json_loads(r, 0, NULL) : NULL;
+        json_t *rq = r ? jparse(r, strlen(r)) : NULL;
         const char *verb = json_string_value(json_object_get(rq, "verb"));
         const char *path = json_string_value(json_object_get(rq, "path"));
         char *body = rq ? json_dumps(json_object_get(rq, "body"), JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -370,19 +391,19 @@ static int build(Dlv *d, Flight *f, char *why, size_t whylen)
 static int start(Dlv *d, DConn *c, int64_t seq, int attempts, const char *line, size_t len, const char *kind,
                  const char *key, const char *event_id, int64_t now, int64_t *group, int ngroup)
 {
-    Flight *f = calloc(1, sizeof *f);
-    if (!f) { free(group); return -1; }
+    Flight *f = dna_ucalloc(1, sizeof *f);
+    if (!f) { dna_ufree(group); return -1; }
     f->group = group;
     f->ngroup = ngroup;
     f->d = d;
     f->c = c;
     f->seq = seq;
     f->attempts = attempts + 1;
-    f->line = strndup(line, len);
+    f->line = dna_ustrndup(line, len);
     f->len = len;
-    f->kind = strdup(kind);
-    f->key = strdup(key);
-    f->event_id = event_id ? strdup(event_id) : NULL;
+    f->kind = dna_ustrdup(kind);
+    f->key = dna_ustrdup(key);
+    f->event_id = event_id ? dna_ustrdup(event_id) : NULL;
     char why[256] = "";
     if (!f->line || !f->kind || !f->key) { flight_free(f); return -1; }
     if (build(d, f, why, sizeof why)) {
@@ -482,16 +503,92 @@ static int bury_chain(Dlv *d, const DConn *c, int64_t seq, const char *event_id)
 enum { W_SENT, W_RETRY, W_DEAD, W_GONE };
 
 /* Judge f's answer and write its outcome (inside the caller's transaction). */
+/* A rest call's 2xx answer must give what its method's `set`s read: the
+ * answer is JSON (within RESP_MAX) holding a value at every
+ * `response.PATH`.  0, or 1 with why: a bad answer, which counts as a
+ * failed attempt (tried again with the same key, then dead). */
+static int bad_answer(Dlv *d, Flight *f, char *why, size_t wl)
+{
+    const DnaBundle *b = d->b;
+    if (!f->c || f->c->index >= b->nconnectors) return 0;
+    json_t *jl = jparse(f->line, f->len);
+    const char *mn = json_string_value(json_object_get(json_object_get(jl, "detail"), "method"));
+    const DnaConnector *cn = &b->connectors[f->c->index];
+    const DnaMethod *m = NULL;
+    for (uint32_t i = cn->method; mn && i < cn->method + cn->nmethods && i < b->nmethods && !m; i++)
+        if (!strcmp(bundle_str(b, b->methods[i].name), mn)) m = &b->methods[i];
+    json_decref(jl);
+    int reads = 0;
+    for (uint32_t i = 0; m && i < m->nassigns; i++) {
+        const DnaAssign *as = &b->assigns[m->assign + i];
+        reads += as->expr < b->njnodes && b->jnodes[as->expr].op == DJ_PATH;
+    }
+    if (!reads) return 0;                   /* nothing is read from it: any body will do */
+    if (f->resp_cut) { snprintf(why, wl, "the answer is over %u bytes", RESP_MAX); return 1; }
+    if (!f->rlen) { snprintf(why, wl, "the answer is empty"); return 1; }
+    JsonError je;
+    json_t *r = dna_json_parse(f->resp, f->rlen, &je);
+    if (!r) { snprintf(why, wl, "the answer is not JSON (%s)", je.text); return 1; }
+    int bad = 0;
+    for (uint32_t i = 0; i < m->nassigns && !bad; i++) {
+        const DnaAssign *as = &b->assigns[m->assign + i];
+        if (as->expr >= b->njnodes || b->jnodes[as->expr].op != DJ_PATH) continue;
+        const char *path = bundle_str(b, b->jnodes[as->expr].arg);
+        if (!dna_json_path(r, path)) {
+            snprintf(why, wl, "the answer has no value at response%s%.100s (for %.100s)", *path ? "." : "", path,
+                     bundle_str(b, as->target));
+            bad = 1;
+        }
+    }
+    json_decref(r);
+    return bad;
+}
+
+/* A rest call's answer as a `connector_result` envelope in the events
+ * table: 0 (or nothing to feed back), -1 the store failed, 1 the answer
+ * cannot be fed back (why says so). */
+static int feed_back(Dlv *d, Flight *f, int64_t now, char *evid, size_t evlen, char *why, size_t wl)
+{
+    if (!d->hooks.call_result) return 0;
+    /* the answer as it came (the engine reads numbers exactly); not JSON: null */
+    json_t *jl = jparse(f->line, f->len);
+    const char *at = json_string_value(json_object_get(jl, "at"));
+    int64_t at_ms = now;
+    if (at) clk_parse(at, strlen(at), &at_ms);
+    json_decref(jl);
+    char id[128];
+    snprintf(id, sizeof id, "result-%s", f->key);
+    char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, f->rlen ? f->resp : "null", f->rlen ? f->rlen : 4);
+    if (!env) return 0;                     /* the hook logged why: the call itself went through */
+    int rc = insert_event(d, env, evid, evlen);
+    free(env);
+    if (rc == -2) { snprintf(why, wl, "the answer does not make a connector_result envelope"); return 1; }
+    return rc;
+}
+
+/* Judge f's answer and write its outcome (inside the caller's transaction).
+ * -1 only when the store fails: an answer, however bad, is an outcome of
+ * its own row and never undoes the other rows of the transaction. */
 static int record(Dlv *d, Flight *f, CURLcode res)
 {
     if (res == CURLE_OK) curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->code);
     int64_t now = now_ms(d), not_before = 0;
     f->v = conn_judge(f->code, res != CURLE_OK, f->retry_after[0] ? f->retry_after : NULL, now, &not_before);
     DConn *c = f->c;
+    int rest = c && c->cfg.kind == CONN_REST;
     if (res != CURLE_OK) snprintf(f->err, sizeof f->err, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
     else snprintf(f->err, sizeof f->err, "HTTP %ld%s%.200s", f->code, f->rlen ? ": " : "", f->resp ? f->resp : "");
+    char evid[256] = "", bad[300] = "";
+    int fb = 0;
+    if (f->v == CONN_SENT && rest && !bad_answer(d, f, bad, sizeof bad)) {
+        fb = feed_back(d, f, now, evid, sizeof evid, bad, sizeof bad);
+        if (fb < 0) return -1;
+    }
+    f->bad = bad[0] != 0;
+    if (f->bad) snprintf(f->err, sizeof f->err, "HTTP %ld, but %s", f->code, bad);
     int max_attempts = c && c->cfg.retries > 0 ? c->cfg.retries : 1;
-    int retry = f->v == CONN_RETRY && f->attempts < max_attempts;
+    int retry = (f->v == CONN_RETRY || f->bad) && f->attempts < max_attempts;
+    int sent = f->v == CONN_SENT && !f->bad;
     int64_t next = 0;
     if (retry) {
         next = now + conn_backoff_ms(f->attempts, &d->rng) * d->cfg.retry_base_ms / 1000;
@@ -499,34 +596,20 @@ static int record(Dlv *d, Flight *f, CURLcode res)
     }
     int ok = 1;
     for (int i = 0; ok && i < f->ngroup; i++)         /* a digest's other rows share its outcome */
-        ok = exec_row(d->cfg.db, f->v == CONN_SENT ? SQL_SENT : retry ? SQL_RETRY : SQL_DEAD, f->group[i], f->attempts, next,
-                      f->code, f->v == CONN_SENT ? NULL : f->err, NULL, 0, retry ? 0 : now) == 0;
+        ok = exec_row(d->cfg.db, sent ? SQL_SENT : retry ? SQL_RETRY : SQL_DEAD, f->group[i], f->attempts, next,
+                      f->code, sent ? NULL : f->err, NULL, 0, retry ? 0 : now) == 0;
     if (!ok) return -1;
-    if (f->v == CONN_SENT) {
-        int rest = c && c->cfg.kind == CONN_REST;
+    if (sent) {
         ok = exec_row(d->cfg.db, SQL_SENT, f->seq, f->attempts, 0, f->code, NULL, rest ? f->resp : NULL, rest ? f->rlen : 0, now) == 0;
-        char evid[256] = "";
-        if (ok && rest && d->hooks.call_result) {
-            /* the answer as it came (the engine reads numbers exactly); not JSON: null */
-            json_t *jl = json_loadb(f->line, f->len, 0, NULL);
-            const char *at = json_string_value(json_object_get(jl, "at"));
-            int64_t at_ms = now;
-            if (at) clk_parse(at, strlen(at), &at_ms);
-            char id[128];
-            snprintf(id, sizeof id, "result-%s", f->key);
-            char *env = d->hooks.call_result(d->hooks.ud, f->line, f->len, id, at_ms, f->rlen ? f->resp : "null",
-                                             f->rlen ? f->rlen : 4);
-            if (env) ok = insert_event(d, env, evid, sizeof evid) == 0;
-            free(env);
-            json_decref(jl);
-        }
-        if (ok && evid[0] && c) { free(c->wait_event); c->wait_event = strdup(evid); }
+        if (ok && evid[0] && c) { dna_ufree(c->wait_event); c->wait_event = dna_ustrdup(evid); }
         f->what = W_SENT;
     } else if (retry) {
-        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, NULL, 0, 0) == 0;
+        ok = exec_row(d->cfg.db, SQL_RETRY, f->seq, f->attempts, next, f->code, f->err, f->bad ? f->resp : NULL,
+                      f->bad ? f->rlen : 0, 0) == 0;
         f->what = W_RETRY;
     } else {
-        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, NULL, 0, now) == 0;
+        ok = exec_row(d->cfg.db, SQL_DEAD, f->seq, f->attempts, 0, f->code, f->err, f->bad ? f->resp : NULL,
+                      f->bad ? f->rlen : 0, now) == 0;
         if (ok && f->v == CONN_GONE && c) ok = disable(d, c, f->err) == 0;
         if (ok && c && c->ordered && f->event_id) ok = bury_chain(d, c, f->seq, f->event_id) == 0;
         f->what = f->v == CONN_GONE ? W_GONE : W_DEAD;
@@ -543,11 +626,14 @@ static void report(Dlv *d, Flight *f)
         if (f->what == W_SENT) c->sent++;
         else if (f->what == W_RETRY) c->retried++;
         else c->dead++;
+        if (f->bad) c->bad_answer++;
         if (f->what == W_GONE) { c->gone++; c->disabled = 1; }
         conn_breaker_record(&c->br, now_ms(d), conn_verdict_ok_for_breaker(f->v));
     }
     pthread_mutex_unlock(&d->mu);
-    if (f->what == W_SENT) {
+    if (f->bad && f->what == W_RETRY) dlog("warn", "bad answer to a call; will try again with the same key", f, f->code, f->err);
+    else if (f->bad) dlog("error", "bad answer to a call, for good: in the dead-letter queue", f, f->code, f->err);
+    else if (f->what == W_SENT) {
         dlog("info", "delivered", f, f->code, NULL);
         if (c && c->wait_event && d->hooks.fed_back) d->hooks.fed_back(d->hooks.ud);
     } else if (f->what == W_RETRY) dlog("warn", "delivery failed; will try again", f, f->code, f->err);
@@ -562,7 +648,7 @@ static void report(Dlv *d, Flight *f)
 static int bury_orphans(Dlv *d)
 {
     /* the store picks them out (from the pending index), not a scan here */
-    char *sql = malloc(200 + 2 * d->nconns);
+    char *sql = dna_umalloc(200 + 2 * d->nconns);
     if (!sql) return -1;
     size_t u = (size_t)sprintf(sql, "SELECT seq, connector, attempts FROM outbox WHERE tenant = '" TENANT "' AND status = 'pending' "
                                     "AND connector NOT IN (");
@@ -570,7 +656,7 @@ static int bury_orphans(Dlv *d)
     sprintf(sql + u, ") ORDER BY seq LIMIT 256");
     sqlite3_stmt *st;
     int prc = sqlite3_prepare_v2(d->cfg.db, sql, -1, &st, NULL);
-    free(sql);
+    dna_ufree(sql);
     if (prc != SQLITE_OK) return -1;
     for (size_t i = 0; i < d->nconns; i++) sqlite3_bind_text(st, (int)i + 1, d->conns[i].name ? d->conns[i].name : "", -1, SQLITE_STATIC);
     int64_t seqs[256];
@@ -609,7 +695,7 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
                   int *ngroup)
 {
     *out = NULL;
-    json_t *j = json_loadb(line, len, 0, NULL);
+    json_t *j = jparse(line, len);
     const char *rule = json_string_value(json_object_get(j, "rule"));
     const char *at = json_string_value(json_object_get(j, "at"));
     json_t *detail = json_object_get(j, "detail");
@@ -630,29 +716,29 @@ static int digest(Dlv *d, DConn *c, int64_t seq, const char *line, size_t len, i
     sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, chan, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, DIGEST_MAX - 1);
-    int64_t *g = malloc(sizeof *g * DIGEST_MAX);
+    int64_t *g = dna_umalloc(sizeof *g * DIGEST_MAX);
     char *text = NULL;
     size_t tl = 0;
     FILE *m = g ? open_memstream(&text, &tl) : NULL;
-    if (!m) { free(g); rc = -1; goto done; }
+    if (!m) { dna_ufree(g); rc = -1; goto done; }
     fprintf(m, "• %s", msg);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t s2 = sqlite3_column_int64(st, 0);
         if (in_flight(d, s2)) continue;
-        json_t *j2 = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        json_t *j2 = jparse((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
         const char *m2 = json_string_value(json_object_get(json_object_get(j2, "detail"), "message"));
         if (m2) { fprintf(m, "\n• %s", m2); g[n++] = s2; }
         json_decref(j2);
     }
     fclose(m);
-    if (!n) { free(g); free(text); goto done; }
+    if (!n) { dna_ufree(g); free(text); goto done; }
     /* the first row's effect, carrying the list, about no one entity */
     json_object_set_new(detail, "message", json_string(text));
     json_object_del(j, "entity");
     free(text);
     *out = json_dumps(j, JSON_COMPACT);
-    if (!*out) { free(g); rc = -1; goto done; }
+    if (!*out) { dna_ufree(g); rc = -1; goto done; }
     *group = g;
     *ngroup = n;
 done:
@@ -677,7 +763,7 @@ static int feed(Dlv *d, DConn *c, int64_t now)
     if (room <= 0) return 0;
     if (c->ordered && c->wait_event) {
         if (event_pending(d, c->wait_event)) return 0;
-        free(c->wait_event);
+        dna_ufree(c->wait_event);
         c->wait_event = NULL;
     }
     sqlite3_stmt *st;
@@ -803,6 +889,8 @@ void dlv_metrics(Dlv *d, FILE *f)
         fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"gone\"} %llu\n", c->name, (unsigned long long)c->gone);
         fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"unbuildable\"} %llu\n", c->name,
                 (unsigned long long)c->failed_build);
+        fprintf(f, "dna_deliveries_total{connector=\"%s\",outcome=\"bad_answer\"} %llu\n", c->name,
+                (unsigned long long)c->bad_answer);
     }
     fprintf(f, "# HELP dna_breaker_state Circuit breaker per connector: 0 closed, 1 open, 2 half-open.\n"
                "# TYPE dna_breaker_state gauge\n");
@@ -833,6 +921,7 @@ char *dlv_status(Dlv *d, sqlite3 *db)
         json_object_set_new(o, "inflight", json_integer(c->inflight));
         json_object_set_new(o, "sent", json_integer((json_int_t)c->sent));
         json_object_set_new(o, "retried", json_integer((json_int_t)c->retried));
+        json_object_set_new(o, "bad_answers", json_integer((json_int_t)c->bad_answer));
         json_object_set_new(o, "dead", json_integer((json_int_t)(c->dead + c->failed_build)));
         json_object_set_new(o, "outbox_pending", json_integer(0));
         json_object_set_new(o, "dead_letters", json_integer(0));

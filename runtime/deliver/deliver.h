@@ -63,6 +63,11 @@ typedef struct DlvConfig {
 
 typedef struct Dlv Dlv;
 
+/* libcurl's global set-up with its allocations through base/mem.h's hook;
+ * once, before any other libcurl call, with no other thread running.
+ * 0, or -1 when libcurl refused. */
+int dlv_global_init(void);
+
 Dlv *dlv_new(const DnaBundle *b, const DlvConfig *cfg, const DlvHooks *hooks);
 void dlv_free(Dlv *d);
 /* A new bundle: connectors are read again (counters carry over by name). */

@@ -7,6 +7,7 @@
  */
 #include "deliver/dlq.h"
 #include "base/clock.h"
+#include "base/json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ char *dlq_list(sqlite3 *db, int limit)
         clk_format(sqlite3_column_int64(st, 8), t);
         json_object_set_new(o, "dead_at", json_string(t));
         json_object_set_new(o, "idempotency_key", json_string((const char *)sqlite3_column_text(st, 10)));
-        json_t *line = json_loads((const char *)sqlite3_column_text(st, 9), 0, NULL);
+        JsonError je;
+        json_t *line = dna_json_parse((const char *)sqlite3_column_text(st, 9), (size_t)sqlite3_column_bytes(st, 9), &je);
         json_object_set_new(o, "effect", line ? line : json_null());
         json_array_append_new(arr, o);
     }

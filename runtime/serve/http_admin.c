@@ -318,6 +318,8 @@ static int parse_by(const char *body, size_t len, char **by, char **out)
     else if (json_object_size(root) > (jb ? 1u : 0u)) code = 422, *out = srv_err("the body takes only \"by\"");
     else if (jb && (!json_is_string(jb) || json_string_length(jb) > BY_MAX))
         code = 422, *out = srv_err("\"by\" is a string of at most %d bytes", BY_MAX);
+    else if (jb && strlen(json_string_value(jb)) != json_string_length(jb))     /* it would be cut: the intake's rule */
+        code = 400, *out = srv_err("\"by\" holds a NUL character (\\u0000)");
     else if (jb && !(*by = strdup(json_string_value(jb)))) code = 503, *out = srv_err("out of memory");
     json_decref(root);
     return code;
@@ -350,6 +352,21 @@ static void envelope_head(Srv *s, JsonW *env, const char *eid, const char *type)
     jw_key(env, "occurred_at"); jw_time(env, action_time(s));
 }
 
+/* 409: the target was decided before; the answer shows it as it is now. */
+typedef void (*WriteItem)(Srv *s, JsonW *w, const void *item);
+static void wr_alert(Srv *s, JsonW *w, const void *a) { write_alert(s, w, a); }
+static void wr_approval(Srv *s, JsonW *w, const void *a) { write_approval(s, w, a); }
+
+static char *already(Srv *s, JsonW *reply, const char *msg, const char *key, WriteItem wr, const void *item, int *code)
+{
+    *code = 409;
+    jw_obj(reply);
+    jw_key(reply, "error"); jw_str(reply, msg);
+    jw_key(reply, key); wr(s, reply, item);
+    jw_end_obj(reply);
+    return take(reply, code);
+}
+
 static int alert_ack(Srv *s, uint64_t id, const char *body, size_t len, char **out)
 {
     char *by;
@@ -367,12 +384,7 @@ static int alert_ack(Srv *s, uint64_t id, const char *body, size_t len, char **o
         code = 404;
         *out = srv_err("no such alert: %llu", (unsigned long long)id);
     } else if (a.status == AL_ACKED) {
-        code = 409;
-        jw_obj(&reply);
-        jw_key(&reply, "error"); jw_str(&reply, "the alert was already acknowledged");
-        jw_key(&reply, "alert"); write_alert(s, &reply, &a);
-        jw_end_obj(&reply);
-        *out = take(&reply, &code);
+        *out = already(s, &reply, "the alert was already acknowledged", "alert", wr_alert, &a, &code);
     } else {
         snprintf(eid, sizeof eid, "ack-%llu-%lld", (unsigned long long)id, (long long)a.due);
         envelope_head(s, &env, eid, "alert_ack");
@@ -440,12 +452,8 @@ static int approval_decide(Srv *s, uint64_t id, int approve, const char *body, s
         code = 404;
         *out = srv_err("no such approval: %llu", (unsigned long long)id);
     } else if (a.status) {
-        code = 409;
-        jw_obj(&reply);
-        jw_key(&reply, "error"); jw_str(&reply, a.status == 1 ? "the approval was already approved" : "the approval was already rejected");
-        jw_key(&reply, "approval"); write_approval(s, &reply, &a);
-        jw_end_obj(&reply);
-        *out = take(&reply, &code);
+        *out = already(s, &reply, a.status == 1 ? "the approval was already approved" : "the approval was already rejected",
+                       "approval", wr_approval, &a, &code);
     } else {
         snprintf(eid, sizeof eid, "approval-%llu-%lld", (unsigned long long)id, (long long)a.parked);
         envelope_head(s, &env, eid, "approval");

@@ -17,6 +17,8 @@
  */
 #include "serve/serve_int.h"
 #include "base/json.h"
+#include "base/mem.h"
+#include "serve/http_conn.h"
 #include "serve/webhook.h"
 
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 typedef struct Req {
@@ -37,12 +40,13 @@ typedef struct Req {
     size_t limit;                   /* bytes of body kept */
     char *buf;
     size_t n, cap;
-    int too_big;
+    size_t too_big;                 /* bytes dropped past the limit */
 } Req;
 
 #define BUNDLE_MAX_BYTES (64u << 20)
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body, const char *ctype)
+/* close: the request's framing is in doubt, read nothing more after it */
+static enum MHD_Result reply_full(struct MHD_Connection *c, unsigned code, char *body, const char *ctype, int close)
 {
     if (!body) { body = strdup("{\"error\":\"out of memory\"}"); code = 503; }
     if (!body) return MHD_NO;
@@ -50,9 +54,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body
     if (!r) { free(body); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", ctype);
     if (code == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    if (close || code == 503 || hc_close_after(hc_of(c))) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        if (code == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    }
     enum MHD_Result ok = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
     return ok;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body, const char *ctype)
+{
+    return reply_full(c, code, body, ctype, 0);
 }
 
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, char *body)
@@ -170,6 +183,10 @@ static enum MHD_Result dlq_request(Srv *s, struct MHD_Connection *c, const char 
         if (!slash || slash == name || strcmp(slash, "/enable")) return reply_err(c, 404, "use /v1/connectors/{name}/enable");
         char nbuf[128];
         snprintf(nbuf, sizeof nbuf, "%.*s", (int)(slash - name), name);
+        const DnaBundle *b = srv_b(s);
+        uint32_t ci = 0;
+        while (ci < b->nconnectors && strcmp(bundle_str(b, b->connectors[ci].name), nbuf)) ci++;
+        if (ci == b->nconnectors || (size_t)(slash - name) >= sizeof nbuf) return reply_err(c, 404, "no such connector");
         pthread_mutex_lock(&s->rmu);
         pthread_mutex_lock(&s->wmu);
         r = dlq_connector_enable(s->rdb, nbuf);
@@ -180,6 +197,52 @@ static enum MHD_Result dlq_request(Srv *s, struct MHD_Connection *c, const char 
     if (r < 0) return reply_err(c, 503, "store error");
     if (s->dlv) dlv_wake(s->dlv);
     return reply_json(c, 200, strdup(done));
+}
+
+/* Content-Length: decimal digits, and one value however many times it is
+ * sent; not with Transfer-Encoding.  Else the body's end is in doubt (a
+ * proxy in front may see another request in it): 400, and closed. */
+typedef struct Framing { const char *cl; int bad, te; } Framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    Framing *f = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) f->te = 1;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) return MHD_YES;
+    if (!value || !*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 18) f->bad = 1;
+    else if (f->cl && strcmp(f->cl, value)) f->bad = 2;
+    f->cl = value;
+    return MHD_YES;
+}
+
+static int framing_bad(struct MHD_Connection *c, char *why, size_t wl)
+{
+    Framing f = { NULL, 0, 0 };
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    if (f.bad == 2) snprintf(why, wl, "two different Content-Length headers");
+    else if (f.bad) snprintf(why, wl, "Content-Length is not a number of bytes");
+    else if (f.cl && f.te) snprintf(why, wl, "both Content-Length and Transfer-Encoding");
+    else return 0;
+    return 1;
+}
+
+/* Ready: the state is rebuilt, no fatal store error, the database file is
+ * still the one opened, and no write lock held elsewhere is being waited for. */
+static enum MHD_Result readyz(Srv *s, struct MHD_Connection *c)
+{
+    char why[300];
+    const char *status = "ready";
+    if (atomic_load(&s->fatal)) status = "failed", snprintf(why, sizeof why, "a fatal store error: the daemon is stopping");
+    else if (!atomic_load(&s->ready)) status = "starting", snprintf(why, sizeof why, "rebuilding the state");
+    else if (s->hc && hc_draining(s->hc)) status = "stopping", snprintf(why, sizeof why, "draining for a stop");
+    else if (s->have_dbid && db_same_file(s->cfg.db_path, &s->dbid, why, sizeof why)) status = "store file lost";
+    else if (db_lock_waiting()) status = "waiting", snprintf(why, sizeof why, "waiting for the store's write lock, held by another process");
+    if (!strcmp(status, "ready")) return reply_json(c, 200, strdup("{\"status\":\"ready\"}"));
+    json_t *o = json_pack("{s:s,s:s}", "status", status, "reason", why);
+    char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return reply_json(c, 503, t);
 }
 
 /* A request with a body: refuse it by its Content-Length (413, before
@@ -194,8 +257,9 @@ static enum MHD_Result begin_body(Srv *s, struct MHD_Connection *c, void **con_c
         count(s, &s->rejected_413);
         return reply_err(c, 413, kind == BODY_BUNDLE ? "a bundle is at most 64 MiB" : "body over the size limit");
     }
-    Req *r = calloc(1, sizeof *r);
+    Req *r = dna_malloc(sizeof *r);
     if (!r) return MHD_NO;
+    memset(r, 0, sizeof *r);
     r->b = b;
     r->src = src;
     r->admin = kind == BODY_ADMIN;
@@ -213,6 +277,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     int post = !strcmp(method, MHD_HTTP_METHOD_POST), get = !strcmp(method, MHD_HTTP_METHOD_GET);
     int intake = !strcmp(url, "/v1/events");
     Req *r = *con_cls;
+    HcConn *k = hc_of(c);
+    if (!r) {                                   /* the request's first call: its headers are in */
+        int ops = get && (!strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics"));
+        int draining = s->hc && hc_begin(s->hc, k, !get);
+        if (draining && !ops) return reply_err(c, 503, "shutting down");
+        if (hc_ops_only(k) && !ops)
+            return reply_err(c, 503, "too many connections: this one is answered for /healthz, /readyz and /metrics only");
+        char why[160];
+        if (framing_bad(c, why, sizeof why)) {
+            count(s, &s->rejected_400);
+            return reply_full(c, 400, srv_err("%s", why), "application/json", 1);
+        }
+    }
     if (!r && !strncmp(url, "/v1/sources/", 12)) {
         const DnaBundle *b = srv_b(s);
         const DnaSource *src = wh_find(b, url + 12);
@@ -228,8 +305,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         if (!strcmp(url, "/readyz")) {
             if (!get) return reply_err(c, 405, "method not allowed");
-            int ok = atomic_load(&s->ready) && !atomic_load(&s->fatal);
-            return reply_json(c, ok ? 200 : 503, strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
+            return readyz(s, c);
         }
         int bundle = !strcmp(url, "/v1/bundle");
         int dlq = !strcmp(url, "/v1/dlq") || !strncmp(url, "/v1/dlq/", 8) || !strcmp(url, "/v1/connectors") ||
@@ -285,28 +361,35 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply_json(c, (unsigned)code, out);
     }
     if (*upload_size) {                         /* a piece of the body */
-        if (!r->too_big) {
-            if (r->n + *upload_size > r->limit) {
-                r->too_big = 1;                 /* chunked or lying: stop keeping it */
-                free(r->buf);
-                r->buf = NULL;
-                r->n = r->cap = 0;
-            } else {
-                if (r->n + *upload_size > r->cap) {
-                    size_t nc = r->cap ? r->cap : 4096;
-                    while (nc < r->n + *upload_size) nc *= 2;
-                    char *nb = realloc(r->buf, nc);
-                    if (!nb) return MHD_NO;
-                    r->buf = nb;
-                    r->cap = nc;
-                }
-                memcpy(r->buf + r->n, upload, *upload_size);
-                r->n += *upload_size;
+        if (r->too_big || r->n + *upload_size > r->limit) {
+            /* chunked (no Content-Length to refuse it by): a 413 cannot be
+             * queued while the body comes.  What passes the limit is read
+             * and dropped up to the limit once more, for a 413 at its end;
+             * past that the connection is closed, unanswered */
+            r->too_big += *upload_size;
+            if (r->n + r->too_big > 2 * r->limit) {
+                count(s, &s->rejected_413);
+                slog("warn", "a chunked body passed twice the size limit: connection closed", "path", SL_STR, url, "limit",
+                     SL_INT, (int64_t)r->limit, NULL);
+                return MHD_NO;
             }
+            *upload_size = 0;
+            return MHD_YES;
         }
+        if (r->n + *upload_size > r->cap) {
+            size_t nc = r->cap ? r->cap : 4096;
+            while (nc < r->n + *upload_size) nc *= 2;
+            char *nb = dna_realloc(r->buf, r->cap, nc);
+            if (!nb) return MHD_NO;
+            r->buf = nb;
+            r->cap = nc;
+        }
+        memcpy(r->buf + r->n, upload, *upload_size);
+        r->n += *upload_size;
         *upload_size = 0;
         return MHD_YES;
     }
+    hc_handling(s->hc, k);                      /* all of it is in: no deadline while it is served */
     if (r->too_big) {
         count(s, &s->rejected_413);
         return reply_err(c, 413, "body over the size limit");
@@ -331,9 +414,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls; (void)c; (void)toe;
+    (void)toe;
+    Srv *s = cls;
+    if (s->hc) hc_done(s->hc, hc_of(c));
     Req *r = *con_cls;
-    if (r) { free(r->buf); free(r); }
+    if (r) { dna_free(r->buf, r->cap); dna_free(r, sizeof *r); }
     *con_cls = NULL;
 }
 
@@ -357,24 +442,49 @@ struct MHD_Daemon *http_start(Srv *s, char *err, size_t errlen)
         snprintf(err, errlen, "'%s' is not an IPv4 address", s->cfg.host);
         return NULL;
     }
+    HcConfig hcfg = { s->cfg.max_conns, s->cfg.max_conns_per_client ? s->cfg.max_conns_per_client : s->cfg.max_conns,
+                      SRV_OPS_RESERVE, SRV_OPS_RESERVE_PER_CLIENT, s->cfg.header_timeout_ms, s->cfg.request_timeout_ms,
+                      SRV_OPS_HEADER_MS };
+    if (hcfg.header_ms <= 0) hcfg.header_ms = 10000;
+    if (hcfg.request_ms <= 0) hcfg.request_ms = 60000;
+    if (!(s->hc = hc_new(&hcfg))) { snprintf(err, errlen, "out of memory"); return NULL; }
+    /* libmicrohttpd's own bound only backs ours up: a connection it refuses
+     * is closed before anything is known of it */
+    unsigned hard = s->cfg.max_conns + SRV_OPS_RESERVE + 64;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
         s->cfg.port, NULL, NULL, handler, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_conns,
+        MHD_OPTION_CONNECTION_LIMIT, hard,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_HEADER_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, hc_notify, s->hc,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
         MHD_OPTION_END);
-    if (!d) snprintf(err, errlen, "cannot listen on %s:%u (in use, or not permitted)", s->cfg.host, (unsigned)s->cfg.port);
+    if (!d) {
+        snprintf(err, errlen, "cannot listen on %s:%u (in use, or not permitted)", s->cfg.host, (unsigned)s->cfg.port);
+        hc_free(s->hc);
+        s->hc = NULL;
+    }
     return d;
 }
 
-void http_quiesce(struct MHD_Daemon *d)
+void http_quiesce(Srv *s, struct MHD_Daemon *d)
 {
     MHD_socket fd = MHD_quiesce_daemon(d);
     if (fd != MHD_INVALID_SOCKET) close(fd);
+    /* requests in flight run to their answer (the committer still runs);
+     * new ones on kept-alive connections get 503 */
+    int left = s->hc ? hc_drain(s->hc, SRV_DRAIN_MS) : 0;
+    if (left) slog("warn", "stopped waiting for requests in flight", "requests", SL_INT, (int64_t)left, "waited_ms", SL_INT,
+                   (int64_t)SRV_DRAIN_MS, NULL);
 }
 
-void http_stop(struct MHD_Daemon *d) { MHD_stop_daemon(d); }
+void http_stop(Srv *s, struct MHD_Daemon *d)
+{
+    MHD_stop_daemon(d);
+    hc_free(s->hc);
+    s->hc = NULL;
+}

@@ -9,6 +9,7 @@
  * the line is written, and effects raised while reading are dropped.
  */
 #include "serve/serve_int.h"
+#include "serve/http_conn.h"
 #include "base/jsonw.h"
 #include "base/mem.h"
 
@@ -255,6 +256,23 @@ int srv_metrics(Srv *s, char **out)
             atomic_load(&s->ready));
     pthread_mutex_unlock(&s->mu);
     if (s->dlv) dlv_metrics(s->dlv, f);
+    if (s->hc) {
+        HcStats hs;
+        hc_stats(s->hc, &hs);
+        fprintf(f, "# HELP dna_http_connections Open HTTP connections (ops_only: beyond a limit, /healthz /readyz /metrics only).\n"
+                   "# TYPE dna_http_connections gauge\ndna_http_connections{class=\"ordinary\"} %llu\n"
+                   "dna_http_connections{class=\"ops_only\"} %llu\n",
+                (unsigned long long)(hs.open - hs.ops_only), (unsigned long long)hs.ops_only);
+        fprintf(f, "# HELP dna_http_connections_refused_total Connections closed at once: no room, even in the reserve.\n"
+                   "# TYPE dna_http_connections_refused_total counter\ndna_http_connections_refused_total %llu\n",
+                (unsigned long long)hs.refused);
+        fprintf(f, "# HELP dna_http_connections_ops_only_total Connections taken beyond a limit (ops endpoints only).\n"
+                   "# TYPE dna_http_connections_ops_only_total counter\ndna_http_connections_ops_only_total %llu\n",
+                (unsigned long long)hs.ops_only_total);
+        fprintf(f, "# HELP dna_http_connections_timed_out_total Connections closed with 408: headers or body too slow.\n"
+                   "# TYPE dna_http_connections_timed_out_total counter\ndna_http_connections_timed_out_total %llu\n",
+                (unsigned long long)hs.timed_out);
+    }
     fclose(f);
     *out = buf;
     return 200;

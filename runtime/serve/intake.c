@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+enum { JOB_STORE = 1, JOB_BUSY, JOB_FILE_LOST };      /* Job.failed: why */
+
 /* ---- the validating store: every id is "seen", so eng_event stops after the checks -- */
 
 static Ent *vs_get(Store *s, uint64_t h) { (void)s; (void)h; return NULL; }
@@ -66,6 +68,34 @@ uint32_t srv_type_index_locked(Srv *s, const char *type)
     return t < s->ntypes - 1 ? t : s->ntypes - 1;
 }
 
+/* A string holding NUL (\u0000, which JSON allows) would be cut wherever
+ * it becomes an id, a type, an identity, an entity key or an SQL value:
+ * two ids would be one, an email another lead.  The intake refuses any
+ * (400, naming where); the path of the first goes to `path`. */
+static int nul_inside(json_t *v, char *path, size_t cap, size_t at)
+{
+    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            int k = snprintf(path + at, cap - at, "[%zu]", i);
+            size_t nat = at + (size_t)k < cap ? at + (size_t)k : cap - 1;
+            if (nul_inside(json_array_get(v, i), path, cap, nat)) return 1;
+        }
+        path[at] = 0;
+        return 0;
+    }
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach(v, key, m) {
+            int k = snprintf(path + at, cap - at, "%s%s", at ? "." : "", key);
+            size_t nat = at + (size_t)k < cap ? at + (size_t)k : cap - 1;
+            if (nul_inside(m, path, cap, nat)) return 1;
+        }
+        path[at] = 0;
+    }
+    return 0;
+}
 
 int srv_intake(Srv *s, const char *body, size_t len, char **out)
 {
@@ -107,6 +137,15 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
             else *out = srv_err("%s", why);
             break;
         }
+        char path[200] = "";
+        if (nul_inside(ev, path, sizeof path, 0)) {
+            free(text);
+            status = 400;
+            const char *what = "a NUL character (\\u0000), which would cut an id, identity or key";
+            if (json_is_array(root)) *out = srv_err("event %zu: \"%s\" holds %s", i, path, what);
+            else *out = srv_err("\"%s\" holds %s", path, what);
+            break;
+        }
         /* valid: these are present and well formed */
         json_t *jid = json_object_get(ev, "id"), *jt = json_object_get(ev, "type"), *ja = json_object_get(ev, "occurred_at");
         env[i].id = strdup(json_string_value(jid));
@@ -126,7 +165,11 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     }
     json_decref(root);
     if (status) {
-        if (status == 422) { pthread_mutex_lock(&s->mu); s->rejected_422++; pthread_mutex_unlock(&s->mu); }
+        if (status == 422 || status == 400) {
+            pthread_mutex_lock(&s->mu);
+            if (status == 422) s->rejected_422++; else s->rejected_400++;
+            pthread_mutex_unlock(&s->mu);
+        }
         env_free(env, n);
         return status;
     }
@@ -146,7 +189,9 @@ int srv_intake(Srv *s, const char *body, size_t len, char **out)
     pthread_mutex_unlock(&s->mu);
     if (job.failed) {
         env_free(env, n);
-        *out = srv_err("the store refused the events; nothing was accepted");
+        *out = srv_err("%s; nothing was accepted", job.failed == JOB_BUSY ? "the store's write lock is held by another process"
+                                                 : job.failed == JOB_FILE_LOST ? "the database file was deleted or replaced"
+                                                 : "the store refused the events");
         return 503;
     }
     JsonW w;
@@ -199,8 +244,24 @@ void *srv_committer(void *arg)
         int64_t wm = srv_target_watermark_locked(s, wall);
         pthread_mutex_unlock(&s->mu);
         if (!jobs) break;                       /* stopping and drained */
-        pthread_mutex_lock(&s->wmu);
-        int ok = ins && db_exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+        /* the worker may be waiting for a lock another process holds, with
+         * wmu: the intake waits a bounded time, then 503 (nothing accepted) */
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += SRV_COMMIT_WAIT_MS / 1000;
+        int why = JOB_STORE;
+        int locked = pthread_mutex_timedlock(&s->wmu, &dl) == 0;
+        char lost[300];
+        int ok = ins && locked;
+        if (!locked) why = JOB_BUSY;
+        /* never 202 into a file a restart will not open */
+        if (ok && s->have_dbid && db_same_file(s->cfg.db_path, &s->dbid, lost, sizeof lost)) {
+            slog("error", "refusing events: the database file is not the one opened", "error", SL_STR, lost, NULL);
+            ok = 0;
+            why = JOB_FILE_LOST;
+        }
+        ok = ok && db_exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+        if (!ok && why == JOB_STORE && locked && sqlite3_errcode(s->wdb) == SQLITE_BUSY) why = JOB_BUSY;
         uint64_t nfresh = 0, nlate = 0;
         pthread_mutex_lock(&s->mu);
         int64_t live_at = s->live_at, went_live = INT64_MIN;
@@ -238,11 +299,11 @@ void *srv_committer(void *arg)
             }
         if (ok && went_live != INT64_MIN) ok = db_meta_set(s->wdb, "live_at", went_live) == 0;
         if (ok && db_exec(s->wdb, "COMMIT") != 0) ok = 0;
-        if (!ok) db_exec(s->wdb, "ROLLBACK");
-        pthread_mutex_unlock(&s->wmu);
+        if (!ok && locked) db_exec(s->wdb, "ROLLBACK");
+        if (locked) pthread_mutex_unlock(&s->wmu);
         pthread_mutex_lock(&s->mu);
         for (Job *j = jobs; j; j = j->next) {
-            j->failed = !ok;
+            j->failed = ok ? 0 : why;
             for (size_t i = 0; ok && i < j->n; i++) {
                 Env *v = &j->env[i];
                 if (!v->fresh) { s->duplicates++; continue; }

@@ -37,8 +37,8 @@ static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msgle
     Store *st = store_mem_new(), *vst = NULL;
     Engine *eng = st ? eng_new(nb, st, wk_sink, w) : NULL;
     Engine *val = eng ? srv_new_validator(nb, &vst) : NULL;
-    uint64_t *cin = calloc(nb->nevents + 1, sizeof *cin), *cdone = calloc(nb->nevents + 1, sizeof *cdone),
-             *cfail = calloc(nb->nevents + 1, sizeof *cfail);
+    uint64_t *cin = dna_ucalloc(nb->nevents + 1, sizeof *cin), *cdone = dna_ucalloc(nb->nevents + 1, sizeof *cdone),
+             *cfail = dna_ucalloc(nb->nevents + 1, sizeof *cfail);
     int64_t n = val && cin && cdone && cfail ? wk_replay_history(s, w, eng) : -1;
     if (n < 0) {
         snprintf(msg, msglen, "cannot rebuild the state on the new bundle: %s", val ? sqlite3_errmsg(s->pdb) : "out of memory");
@@ -46,7 +46,7 @@ static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msgle
         if (st) st->ops->free(st);
         eng_free(val);
         if (vst) vst->ops->free(vst);
-        free(cin); free(cdone); free(cfail);
+        dna_ufree(cin); dna_ufree(cdone); dna_ufree(cfail);
         return -1;
     }
     pthread_mutex_lock(&s->emu);               /* under emu, live always matches eng */
@@ -65,7 +65,7 @@ static int swap_bundle(Srv *s, Worker *w, DnaBundle *nb, char *msg, size_t msgle
         if (u == DNA_NIL) continue;
         cin[u] += s->in_by_type[t]; cdone[u] += s->done_by_type[t]; cfail[u] += s->failed_by_type[t];
     }
-    free(s->in_by_type); free(s->done_by_type); free(s->failed_by_type);
+    dna_ufree(s->in_by_type); dna_ufree(s->done_by_type); dna_ufree(s->failed_by_type);
     s->in_by_type = cin; s->done_by_type = cdone; s->failed_by_type = cfail;
     s->ntypes = nb->nevents + 1;
     s->types_b = nb;
@@ -116,25 +116,25 @@ static void bundle_tmp_done(const char *path, int keep)
 
 int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
 {
-    DnaBundle *nb = calloc(1, sizeof *nb);
+    DnaBundle *nb = dna_ucalloc(1, sizeof *nb);
     if (!nb) { snprintf(msg, msglen, "out of memory"); return -1; }
     DnaLoadResult res;
     DnaLoadError e = data ? bundle_read(data, len, nb, &res) : bundle_load_file(s->cfg.bundle_path, nb, &res);
     if (e != DNA_LOAD_OK) {
         snprintf(msg, msglen, "%s", res.msg);
         bundle_free(nb);
-        free(nb);
+        dna_ufree(nb);
         return -1;
     }
     pthread_mutex_lock(&s->reload_mu);
     if (data && write_bundle_tmp(s->cfg.bundle_path, data, len, msg, msglen)) {
         pthread_mutex_unlock(&s->reload_mu);
         bundle_free(nb);
-        free(nb);
+        dna_ufree(nb);
         return -1;
     }
     pthread_mutex_lock(&s->mu);
-    DnaBundle **nl = realloc(s->loaded, (s->nloaded + 1) * sizeof *nl);
+    DnaBundle **nl = dna_urealloc(s->loaded, (s->nloaded + 1) * sizeof *nl);
     if (!nl || s->stop_work || s->worker_gone) {
         pthread_mutex_unlock(&s->mu);
         pthread_mutex_unlock(&s->reload_mu);
@@ -142,7 +142,7 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
         snprintf(msg, msglen, "%s", nl ? "shutting down" : "out of memory");
         if (data) bundle_tmp_done(s->cfg.bundle_path, 0);
         bundle_free(nb);
-        free(nb);
+        dna_ufree(nb);
         return -1;
     }
     s->loaded = nl;
@@ -156,7 +156,7 @@ int srv_reload(Srv *s, const void *data, size_t len, char *msg, size_t msglen)
     pthread_mutex_unlock(&s->mu);
     if (data) bundle_tmp_done(s->cfg.bundle_path, rc == 0);
     pthread_mutex_unlock(&s->reload_mu);
-    if (rc) { bundle_free(nb); free(nb); }
+    if (rc) { bundle_free(nb); dna_ufree(nb); }
     return rc;
 }
 

@@ -39,9 +39,42 @@ int64_t srv_wall_ms(void)
 
 /* ---- start and stop ---------------------------------------------------------------- */
 
+/* The libraries' allocations through base/mem.h's hook (jansson's are not:
+ * see mem.h), then the store's connections.  0, or -1 (logged). */
+static int open_store(Srv *s, const SrvConfig *cfg)
+{
+    char err[512];
+    if (db_use_dna_alloc())
+        slog("info", "SQLite keeps its own allocator: it was initialized before the daemon started", NULL);
+    if (!cfg->no_delivery && dlv_global_init()) {
+        slog("error", "cannot set up libcurl", NULL);
+        return -1;
+    }
+    /* the intake's and the operator API's waits for a lock held elsewhere
+     * are bounded (a 503 to the client); the worker's and the delivery's
+     * are not: they retry, with backoff, and /readyz says not ready */
+    if (!(s->wdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
+        !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
+        !(s->rdb = db_open_bounded(cfg->db_path, SRV_COMMIT_WAIT_MS, err, sizeof err)) ||
+        (!cfg->no_delivery && !(s->ddb = db_open(cfg->db_path, err, sizeof err)))) {
+        slog("error", "cannot open the store", "error", SL_STR, err, NULL);
+        return -1;
+    }
+    s->have_dbid = db_file_id(cfg->db_path, &s->dbid) == 0;
+    /* The worker's commits need not wait for the disk: the WAL is one
+     * sequence and every intake commit syncs it, so a power cut loses at
+     * most the newest worker commits, whose events are then pending again
+     * and run again, effects and all, in one piece.  An outcome of the
+     * delivery loop lost to a power cut means one more attempt, with the
+     * same key: its commits need not wait for the disk either. */
+    db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
+    if (s->ddb) db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
+    return 0;
+}
+
 int srv_run(const DnaBundle *b, const SrvConfig *cfg)
 {
-    Srv *s = calloc(1, sizeof *s);
+    Srv *s = dna_ucalloc(1, sizeof *s);
     if (!s) return 2;
     atomic_store(&s->live, b);
     s->ntypes = b->nevents + 1;
@@ -62,9 +95,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     pthread_cond_init(&s->donecond, NULL);
     pthread_cond_init(&s->workcond, NULL);
     size_t nt = (size_t)b->nevents + 1;
-    s->in_by_type = calloc(nt, sizeof(uint64_t));
-    s->done_by_type = calloc(nt, sizeof(uint64_t));
-    s->failed_by_type = calloc(nt, sizeof(uint64_t));
+    s->in_by_type = dna_ucalloc(nt, sizeof(uint64_t));
+    s->done_by_type = dna_ucalloc(nt, sizeof(uint64_t));
+    s->failed_by_type = dna_ucalloc(nt, sizeof(uint64_t));
     int rc = 2;
     char err[512];
     struct MHD_Daemon *http = NULL;
@@ -81,28 +114,10 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     json_object_seed(0);
 
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
-    if (!(s->wdb = db_open(cfg->db_path, err, sizeof err)) || !(s->pdb = db_open(cfg->db_path, err, sizeof err)) ||
-        !(s->rdb = db_open(cfg->db_path, err, sizeof err))) {
-        slog("error", "cannot open the store", "error", SL_STR, err, NULL);
-        goto out;
-    }
-    /* The worker's commits need not wait for the disk: the WAL is one
-     * sequence and every intake commit syncs it, so a power cut loses at
-     * most the newest worker commits, whose events are then pending again
-     * and run again, effects and all, in one piece. */
-    db_exec(s->pdb, "PRAGMA synchronous=NORMAL");
+    if (open_store(s, cfg)) goto out;
     if (cfg->import_path && srv_import_refused(s)) { rc = 1; goto out; }
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
-    if (!cfg->no_delivery) {
-        if (!(s->ddb = db_open(cfg->db_path, err, sizeof err))) {
-            slog("error", "cannot open the store", "error", SL_STR, err, NULL);
-            goto out;
-        }
-        /* an outcome lost to a power cut means one more attempt, with the
-         * same key: the delivery loop's commits need not wait for the disk */
-        db_exec(s->ddb, "PRAGMA synchronous=NORMAL");
-        if (!(s->dlv = srv_new_delivery(s, b))) goto out;
-    }
+    if (!cfg->no_delivery && !(s->dlv = srv_new_delivery(s, b))) goto out;
     s->commit_running = 1;
     if (pthread_create(&tc, NULL, srv_committer, s)) goto out;
     have_c = 1;
@@ -127,6 +142,9 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         if (*env && !getenv(env))
             slog("warn", "a source's secret is not set: its webhooks are refused", "source", SL_STR,
                  bundle_str(b, b->sources[i].name), "env", SL_STR, env, NULL);
+        if (wh_tolerance_ignored(b, &b->sources[i]))
+            slog("warn", "a source's tolerance does nothing: its signature covers no time stamp (dnac refuses this now)",
+                 "source", SL_STR, bundle_str(b, b->sources[i].name), NULL);
     }
     if (cfg->no_auth) slog("warn", "--no-auth: the API answers anyone who can reach it; for local use only", NULL);
     int sig = 0;
@@ -141,7 +159,8 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     rc = atomic_load(&s->fatal) ? 1 : 0;
     slog("info", "stopping: intake closed, finishing accepted events", "signal", SL_INT, (int64_t)sig, NULL);
 out:
-    if (http) { http_quiesce(http); http_stop(http); }      /* in-flight requests finish their commit */
+    if (http) { http_quiesce(s, http); http_stop(s, http); }  /* requests in flight are answered first */
+    db_cancel_waits(1);             /* a wait for another process's lock ends: what waits stays pending */
     pthread_mutex_lock(&s->mu);
     s->stop_commit = 1;
     pthread_cond_broadcast(&s->qcond);
@@ -171,11 +190,11 @@ out:
     sqlite3_close(s->wdb);
     sqlite3_close(s->pdb);
     sqlite3_close(s->rdb);
-    free(s->in_by_type);
-    free(s->done_by_type);
-    free(s->failed_by_type);
-    for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); free(s->loaded[i]); }
-    free(s->loaded);
+    dna_ufree(s->in_by_type);
+    dna_ufree(s->done_by_type);
+    dna_ufree(s->failed_by_type);
+    for (size_t i = 0; i < s->nloaded; i++) { bundle_free(s->loaded[i]); dna_ufree(s->loaded[i]); }
+    dna_ufree(s->loaded);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_mutex_destroy(&s->vmu);
     pthread_cond_destroy(&s->reloadcond);
@@ -186,6 +205,6 @@ out:
     pthread_cond_destroy(&s->qcond);
     pthread_cond_destroy(&s->donecond);
     pthread_cond_destroy(&s->workcond);
-    free(s);
+    dna_ufree(s);
     return rc;
 }

@@ -26,7 +26,10 @@ typedef struct SrvConfig {
     int64_t lateness_ms;            /* allowed lateness of the watermark */
     int64_t max_future_ms;          /* an occurred_at further ahead of the wall clock is refused (422) */
     int wall_clock;                 /* idle: the watermark follows the wall clock */
-    unsigned max_conns;
+    unsigned max_conns;             /* ordinary connections, all clients (docs/operations.md, "Limits") */
+    unsigned max_conns_per_client;  /* ordinary connections of one client address; 0: max_conns */
+    int64_t header_timeout_ms;      /* a request's headers must come within this (0: 10 s) */
+    int64_t request_timeout_ms;     /* and its body within this (0: 60 s) */
     int64_t retry_base_ms;          /* the first delivery backoff is about this long (default 1 s) */
     int no_delivery;                /* effects wait in the outbox (another process delivers) */
     int deliver_history;            /* history (effects of evaluations before the daemon went live) is delivered too */

@@ -45,6 +45,12 @@
 #include <stdint.h>
 
 #define SRV_MAX_BATCH 10000          /* envelopes in one POST */
+#define SRV_OPS_RESERVE 16           /* connections beyond --max-connections: /healthz, /readyz, /metrics only */
+#define SRV_OPS_RESERVE_PER_CLIENT 4
+#define SRV_OPS_HEADER_MS 2000       /* the headers' deadline on those */
+#define SRV_HEADER_BYTES (64u << 10) /* request line and headers of one request (libmicrohttpd: 431 past it) */
+#define SRV_DRAIN_MS 10000           /* at stop: the longest wait for requests in flight */
+#define SRV_COMMIT_WAIT_MS 5000      /* the intake's longest wait for the store's write lock */
 #define SRV_LAT_BUCKETS 12
 
 
@@ -125,6 +131,12 @@ typedef struct Srv {
     pthread_mutex_t rmu;
     sqlite3 *rdb;
 
+    /* HTTP: connection limits and the drain (http_conn.h) */
+    struct HttpConns *hc;
+    /* the database file opened at start (/readyz checks it is still there) */
+    DbFileId dbid;
+    int have_dbid;
+
     /* counters (under mu) */
     uint64_t *in_by_type, *done_by_type, *failed_by_type;   /* nevents + 1 */
     uint64_t duplicates, late /* behind the watermark when accepted */, rejected_400, rejected_413, rejected_422, unauthorized;
@@ -197,10 +209,11 @@ int srv_admin_path(const char *url);                     /* 1: one of the above 
 int srv_admin(Srv *s, const char *method, const char *url, SrvLookup arg, void *ud,
               const char *body, size_t len, char **out);
 
-/* ---- HTTP ---- */
+/* ---- HTTP (http_api.c; the limits are http_conn.h's) ---- */
 struct MHD_Daemon;
 struct MHD_Daemon *http_start(Srv *s, char *err, size_t errlen);
-void http_quiesce(struct MHD_Daemon *d);
-void http_stop(struct MHD_Daemon *d);
+/* Accept nothing more; wait (at most SRV_DRAIN_MS) for the requests in flight to be answered. */
+void http_quiesce(Srv *s, struct MHD_Daemon *d);
+void http_stop(Srv *s, struct MHD_Daemon *d);
 
 #endif

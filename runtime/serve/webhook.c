@@ -4,6 +4,7 @@
 #include "serve/webhook.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "bundle/ops.h"
 #include "vm/vm.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #define WHY(...) do { snprintf(why, wl, __VA_ARGS__); } while (0)
+#define WH_TS_DIGITS 12             /* webhook-timestamp: seconds up to the year 33658 */
 
 const DnaSource *wh_find(const DnaBundle *b, const char *name)
 {
@@ -48,6 +50,12 @@ const char *wh_secret_env(const DnaBundle *b, const DnaSource *s)
 {
     const DnaOpt *o = opt_get(b, s, "signature.secret");
     return o && o->env != DNA_NIL ? bundle_str(b, o->env) : "";
+}
+
+int wh_tolerance_ignored(const DnaBundle *b, const DnaSource *s)
+{
+    const char *scheme = opt_str(b, s, "signature");
+    return opt_get(b, s, "tolerance") && (!scheme || strcmp(scheme, "standard_webhooks"));
 }
 
 /* ---- signatures ---------------------------------------------------------------- */
@@ -104,12 +112,19 @@ int wh_stdwh_check(const char *secret, const char *id, const char *ts, const cha
     if (!id || !*id) { WHY("missing webhook-id header"); return -1; }
     if (!ts || !*ts) { WHY("missing webhook-timestamp header"); return -1; }
     if (!sigs || !*sigs) { WHY("missing webhook-signature header"); return -1; }
-    char *end;
-    long long t = strtoll(ts, &end, 10);
-    if (*end || end == ts) { WHY("webhook-timestamp is not a number of seconds"); return -1; }
-    int64_t skew = now_ms - (int64_t)t * 1000;
+    /* decimal digits only (no sign, no space), at most 12 of them: the
+     * arithmetic below cannot overflow, whatever the header says */
+    size_t tl0 = strlen(ts);
+    if (tl0 > WH_TS_DIGITS) { WHY("webhook-timestamp is out of range"); return -1; }
+    int64_t t = 0;
+    for (size_t i = 0; i < tl0; i++) {
+        if (ts[i] < '0' || ts[i] > '9') { WHY("webhook-timestamp is not a number of seconds"); return -1; }
+        t = t * 10 + (ts[i] - '0');
+    }
+    if (tolerance_ms < 0) tolerance_ms = 0;
+    int64_t skew = now_ms - t * 1000;
     if (skew > tolerance_ms) { WHY("webhook-timestamp is too old"); return -1; }
-    if (-skew > tolerance_ms) { WHY("webhook-timestamp is in the future"); return -1; }
+    if (skew < -tolerance_ms) { WHY("webhook-timestamp is in the future"); return -1; }
     const char *k = secret;
     if (!strncmp(k, "whsec_", 6)) k += 6;
     unsigned char key[256];
@@ -117,7 +132,7 @@ int wh_stdwh_check(const char *secret, const char *id, const char *ts, const cha
     if (kn <= 0) { WHY("the source's secret is not whsec_<base64>"); return -1; }
     /* id.timestamp.body */
     size_t il = strlen(id), tl = strlen(ts);
-    unsigned char *msg = malloc(il + tl + len + 2);
+    unsigned char *msg = dna_malloc(il + tl + len + 2);
     if (!msg) { WHY("out of memory"); return -1; }
     memcpy(msg, id, il);
     msg[il] = '.';
@@ -127,7 +142,7 @@ int wh_stdwh_check(const char *secret, const char *id, const char *ts, const cha
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mn = 0;
     unsigned char *ok = HMAC(EVP_sha256(), key, kn, msg, il + tl + len + 2, mac, &mn);
-    free(msg);
+    dna_free(msg, il + tl + len + 2);
     if (!ok) { WHY("HMAC failed"); return -1; }
     /* "v1,<b64> v1,<b64> ..." : any one matching signs it */
     int seen = 0;
@@ -275,7 +290,7 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
             if (json_is_string(args[0])) {
                 const char *s = json_string_value(args[0]);
                 size_t n = json_string_length(args[0]);
-                char *c = malloc(n + 1);
+                char *c = dna_malloc(n + 1);
                 if (!c) break;
                 size_t a0 = 0, a1 = n;
                 if (j->arg == VM_BI_trim) {
@@ -286,7 +301,7 @@ static json_t *jeval(MapCtx *m, uint32_t *at)
                     c[i - a0] = j->arg == VM_BI_lower ? (char)tolower((unsigned char)s[i])
                               : j->arg == VM_BI_upper ? (char)toupper((unsigned char)s[i]) : s[i];
                 r = json_stringn(c, a1 - a0);
-                free(c);
+                dna_free(c, n + 1);
             }
             break;
         default:
@@ -315,17 +330,29 @@ static json_t *as_string(json_t *v)
     return json_string(buf);
 }
 
-/* occurred_at: RFC 3339 as is; a number is Unix seconds (or ms when large) */
-static json_t *as_time(json_t *v)
+/* occurred_at: RFC 3339 as is; a number is Unix seconds (or ms when
+ * large), between the years 1 and 9999 (else NULL with why: the number is
+ * checked before it is converted) */
+#define WH_MS_MIN (-62135596800000.0)     /* 0001-01-01T00:00:00Z */
+#define WH_MS_MAX 253402300799999.0       /* 9999-12-31T23:59:59.999Z */
+
+static json_t *as_time(json_t *v, char *why, size_t wl)
 {
     if (!v || json_is_string(v)) return v;
     if (!json_is_number(v)) return v;
     double d = json_number_value(v);
-    int64_t ms = d > 1e11 ? (int64_t)d : (int64_t)(d * 1000.0);
+    double ms = d > 1e11 ? d : d * 1000.0;
+    if (!(ms >= WH_MS_MIN && ms <= WH_MS_MAX)) {    /* NaN fails too */
+        WHY("occurred_at %.17g is out of range (Unix seconds or milliseconds, years 1 to 9999)", d);
+        json_decref(v);
+        return NULL;
+    }
     char buf[32];
-    clk_format(ms, buf);
+    clk_format((int64_t)ms, buf);
     json_decref(v);
-    return json_string(buf);
+    json_t *r = json_string(buf);
+    if (!r) WHY("out of memory");
+    return r;
 }
 
 json_t *wh_map(const DnaBundle *b, const DnaSource *s, json_t *body, WhHeaderFn hdr, void *ud, char *why, size_t wl)
@@ -362,7 +389,10 @@ json_t *wh_map(const DnaBundle *b, const DnaSource *s, json_t *body, WhHeaderFn 
             if (m.failed) { json_decref(v); json_decref(env); json_decref(sub); json_decref(data); return NULL; }
             if (!v) continue;                   /* absent: the field is left out */
             if (!strcmp(t, "id")) { v = as_string(v); if (v) json_object_set_new(env, "id", v); }
-            else if (!strcmp(t, "occurred_at")) json_object_set_new(env, "occurred_at", as_time(v));
+            else if (!strcmp(t, "occurred_at")) {
+                if (!(v = as_time(v, why, wl))) { json_decref(env); json_decref(sub); json_decref(data); return NULL; }
+                json_object_set_new(env, "occurred_at", v);
+            }
             else if (!strncmp(t, "subject.", 8)) { v = as_string(v); if (v) json_object_set_new(sub, t + 8, v); }
             else json_object_set_new(data, t, v);
         }

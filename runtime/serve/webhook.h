@@ -32,6 +32,10 @@ const DnaSource *wh_find(const DnaBundle *b, const char *name);
 /* The environment variable holding the source's secret ("" if none). */
 const char *wh_secret_env(const DnaBundle *b, const DnaSource *s);
 
+/* 1: the source sets a `tolerance` its scheme cannot enforce (it signs no
+ * time stamp; dnac refuses this now, a bundle from before may hold it). */
+int wh_tolerance_ignored(const DnaBundle *b, const DnaSource *s);
+
 /* 0: the signature is good.  -1: why[] says what is wrong. */
 int wh_verify(const DnaBundle *b, const DnaSource *s, const char *body, size_t len, WhHeaderFn hdr, void *ud,
                int64_t now_ms, char *why, size_t wl);

@@ -48,6 +48,7 @@ expect "$(anon GET /v1/alerts -H 'Authorization: Bearer wrong')" 401 "wrong toke
 expect "$(code POST "/v1/alerts/$a/ack" -d '{"by":5}')" 422 "by is not a string"
 expect "$(code POST "/v1/alerts/$a/ack" -d '{"who":"x"}')" 422 "unknown body key"
 expect "$(code POST "/v1/alerts/$a/ack" -d '{"by":')" 400 "malformed body"
+expect "$(code POST "/v1/alerts/$a/ack" -d '{"by":"sam\u0000eve"}')" 400 "a NUL in by would cut who acknowledged (issue 19)"
 expect "$(code POST /v1/alerts/999/ack)" 404 "unknown alert"
 expect "$(code POST /v1/alerts/abc/ack)" 404 "not an id"
 expect "$(code POST "/v1/alerts/$a/close")" 404 "unknown action"

@@ -13,6 +13,11 @@
 # chain:  a won deal: create_customer, then create_offer, in that order,
 #         the offer carrying the customer id the first answer stored; the
 #         offer id lands on the deal
+# answers: a rest answer holding an escaped NUL is kept whole and sent
+#         once, with the other connectors' outcomes of the same pass (issue
+#         19.1); a 2xx answer that is not JSON, or lacks the field a `set`
+#         reads, is a failed attempt: tried `retries` times, then dead,
+#         logged and counted as bad_answer (issue 19.9)
 # dlq:    a webhook that always fails ends in the dead-letter queue;
 #         `dnad dlq list`, `dnad dlq retry` delivers it once more, and the
 #         API lists and drops
@@ -143,6 +148,68 @@ chain)
     grep -q '^dna_events_received_total{type="builtin"} 2$' body || fail "metrics: the two answers are not counted as received"
     grep -q '^dna_events_processed_total{type="builtin"} 2$' body || fail "metrics: the two answers are not counted as processed"
     stop
+    ;;
+answers)
+    "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
+    # the finance API on a stub of its own: the hook's answers do not take its script
+    "$stub" --port 0 --log fin.log > fin.out 2> fin.err &
+    fpid=$!
+    trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; kill "$spid" "$fpid" 2>/dev/null' EXIT
+    i=0
+    fport=
+    while [ -z "$fport" ] && [ $i -lt 100 ]; do fport=$(sed -n 's/^port \([0-9]*\)$/\1/p' fin.out); sleep 0.05; i=$((i + 1)); done
+    [ -n "$fport" ] || fail "the second stub_http did not start"
+    fbase=http://127.0.0.1:$fport
+    fscript() { printf "$1" | curl -s -X PUT --data-binary @- "$fbase/_script" > /dev/null || fail "script"; }
+    fcount() { curl -s "$fbase/_count"; }
+    export DL_FIN_URL="$fbase/fin" DL_FIN_TOKEN=fin-token DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
+    fscript '201 delay=200 {"id":"cus_\\u0000x"}\n201 {"id":"of_9"}\n'
+    curl -s -X PUT --data-binary '200 delay=200' "$sbase/_default" > /dev/null
+    start t.db --no-wall-clock --retry-base 20
+    printf '{"id":"d1","type":"deal_created","source":"crm","occurred_at":"2026-10-01T08:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{"name":"Big","contact":"ada@example.com"}}' > d1.json
+    printf '{"id":"d2","type":"deal_won","source":"crm","occurred_at":"2026-10-01T09:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{}}' > d2.json
+    evs=
+    for n in 1 2 3 4 5 6; do lead_ev "p$n" ping "2026-10-01T07:0$n:00Z" "p$n@example.com" '{"n":1}' > "p$n.json"; evs="$evs,$(cat "p$n.json")"; done
+    lead_ev l1 ping 2026-10-01T07:00:00Z ada@example.com '{"n":1}' > l1.json
+    printf '[%s%s,%s,%s]' "$(cat l1.json)" "$evs" "$(cat d1.json)" "$(cat d2.json)" > deal.json
+    expect "$(code POST /v1/events --data-binary @deal.json)" 202 "the deal and the pings"
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='finance' AND status='sent'" 2
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='hook' AND status='sent'" 7
+    drain t.db
+    sleep 1
+    [ "$(fcount)" = 2 ] || fail "the finance API got $(fcount) requests, want 2 (one per call)"
+    [ "$(count)" = 7 ] || fail "the hook got $(count) requests, want 7 (one per ping)"
+    expect "$(code GET /v1/entities/lead/ada@example.com)" 200 "the lead"
+    has '"finance_customer_id":"cus_\\u0000x"' "the customer id is not kept whole"
+    curl -s "$fbase/_log" | grep '"path":"/fin/offers"' | grep -q 'cus_\\\\u0000x' || fail "the offer does not carry the whole customer id: $(curl -s "$fbase/_log" | tail -n 1)"
+    # not JSON, three times (retries 3): dead, and the chain's next call with it
+    fscript '201 not json\n201 not json\n201 not json\n'
+    printf '{"id":"e1","type":"deal_created","source":"crm","occurred_at":"2026-10-02T08:00:00Z","subject":{"entity":"deal","deal_id":"D-2"},"data":{"name":"B","contact":"bob@example.com"}}' > e1.json
+    printf '{"id":"e2","type":"deal_won","source":"crm","occurred_at":"2026-10-02T09:00:00Z","subject":{"entity":"deal","deal_id":"D-2"},"data":{}}' > e2.json
+    lead_ev l2 ping 2026-10-02T07:00:00Z bob@example.com '{"n":1}' > l2.json
+    printf '[%s,%s,%s]' "$(cat l2.json)" "$(cat e1.json)" "$(cat e2.json)" > deal2.json
+    expect "$(code POST /v1/events --data-binary @deal2.json)" 202 "the second deal"
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='finance' AND event_id='e2' AND status='dead'" 2
+    [ "$(fcount)" = 5 ] || fail "a bad answer was tried $(( $(fcount) - 2 )) times, want 3"
+    [ "$(sqlite3 t.db "SELECT attempts FROM outbox WHERE connector='finance' AND event_id='e2' ORDER BY seq LIMIT 1")" = 3 ] || fail "attempts not counted"
+    sqlite3 t.db "SELECT last_error FROM outbox WHERE connector='finance' AND event_id='e2' ORDER BY seq LIMIT 1" | grep -q 'HTTP 201, but the answer is not JSON' ||
+        fail "the dead letter does not say why: $(sqlite3 t.db "SELECT last_error FROM outbox WHERE event_id='e2'")"
+    grep -q '"msg":"bad answer to a call, for good: in the dead-letter queue"' log || fail "no log line for the bad answer"
+    # JSON without the field the `set` reads
+    fscript '200 {"name":"x"}\n200 {"name":"x"}\n200 {"name":"x"}\n'
+    printf '{"id":"g1","type":"deal_created","source":"crm","occurred_at":"2026-10-03T08:00:00Z","subject":{"entity":"deal","deal_id":"D-3"},"data":{"name":"C","contact":"cy@example.com"}}' > g1.json
+    printf '{"id":"g2","type":"deal_won","source":"crm","occurred_at":"2026-10-03T09:00:00Z","subject":{"entity":"deal","deal_id":"D-3"},"data":{}}' > g2.json
+    lead_ev l3 ping 2026-10-03T07:00:00Z cy@example.com '{"n":1}' > l3.json
+    printf '[%s,%s,%s]' "$(cat l3.json)" "$(cat g1.json)" "$(cat g2.json)" > deal3.json
+    expect "$(code POST /v1/events --data-binary @deal3.json)" 202 "the third deal"
+    wait_sql t.db "SELECT count(*) FROM outbox WHERE connector='finance' AND event_id='g2' AND status='dead'" 2
+    sqlite3 t.db "SELECT last_error FROM outbox WHERE connector='finance' AND event_id='g2' ORDER BY seq LIMIT 1" | grep -q 'no value at response.id' ||
+        fail "the dead letter does not name the missing field"
+    expect "$(code GET /metrics)" 200 "metrics"
+    grep -q '^dna_deliveries_total{connector="finance",outcome="bad_answer"} 6$' body || fail "metrics: $(grep finance body)"
+    grep -q '^dna_deliveries_total{connector="finance",outcome="dead"} 2$' body || fail "metrics: dead: $(grep finance body)"
+    stop
+    kill "$fpid"
     ;;
 dlq)
     "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
