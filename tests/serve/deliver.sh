@@ -165,7 +165,7 @@ answers)
     export DL_FIN_URL="$fbase/fin" DL_FIN_TOKEN=fin-token DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
     fscript '201 delay=200 {"id":"cus_\\u0000x"}\n201 {"id":"of_9"}\n'
     curl -s -X PUT --data-binary '200 delay=200' "$sbase/_default" > /dev/null
-    start t.db --no-wall-clock --retry-base 20
+    start t.db --no-wall-clock --deliver-history --retry-base 20
     printf '{"id":"d1","type":"deal_created","source":"crm","occurred_at":"2026-10-01T08:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{"name":"Big","contact":"ada@example.com"}}' > d1.json
     printf '{"id":"d2","type":"deal_won","source":"crm","occurred_at":"2026-10-01T09:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{}}' > d2.json
     evs=
