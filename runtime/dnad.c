@@ -33,18 +33,21 @@ static const char usage_text[] =
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
     "         [--strict] [--format text|markdown] [--threads N] [--limit N]\n"
-    "         [--max-future SECONDS]\n"
+    "         [--effects all|external|none] [--max-future SECONDS]\n"
     "  replay B --from sqlite:PATH --out DIR [...]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl (per entity: what changed,\n"
     "                           the actions added and removed) and the review first\n"
     "                           (headline, --limit rows, default 50); a summary on\n"
-    "                           stdout; an event more than --max-future (default\n"
-    "                           86400 s) ahead of the wall clock is refused; --from\n"
-    "                           replays the events table of a store as the daemon\n"
-    "                           ran it (each after the watermark recorded with it):\n"
-    "                           the same effects, byte for byte\n"
+    "                           stdout; --effects: every effect (default), only\n"
+    "                           those serve would put in the outbox, or none\n"
+    "                           (an empty effects.jsonl); an event more than\n"
+    "                           --max-future (default 86400 s) ahead of the wall\n"
+    "                           clock is refused; --from replays the events table\n"
+    "                           of a store as the daemon ran it (each after the\n"
+    "                           watermark recorded with it): the same effects,\n"
+    "                           byte for byte\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-connections-per-client N]\n"
@@ -180,7 +183,8 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
-            !strcmp(a, "--threads") || !strcmp(a, "--limit") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
+            !strcmp(a, "--threads") || !strcmp(a, "--limit") ||
+            !strcmp(a, "--effects") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
@@ -204,6 +208,12 @@ static int cmd_replay(int argc, char **argv)
                 long long n = strtoll(v, &end, 10);
                 if (*end || n < 1) return usage_error("--limit takes a number of rows, not '%s'", v);
                 o.limit = (uint64_t)n;
+            }
+            else if (!strcmp(a, "--effects")) {
+                if (!strcmp(v, "all")) o.effects = REP_EFFECTS_ALL;
+                else if (!strcmp(v, "external")) o.effects = REP_EFFECTS_EXTERNAL;
+                else if (!strcmp(v, "none")) o.effects = REP_EFFECTS_NONE;
+                else return usage_error("unknown --effects '%s' (all, external or none)", v);
             }
             else if (!strcmp(a, "--format")) {
                 if (!strcmp(v, "markdown")) o.markdown = 1;

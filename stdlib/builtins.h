@@ -9,6 +9,7 @@
  *   where: ANYWHERE, CONFIG (connector and source settings only),
  *          SOURCE (source map expressions only)
  * All functions are pure and total; time comes from the evaluation clock.
+ * New functions go at the end: a bundle names a builtin by its position.
  */
 BUILTIN(env,         STR,  1, STR,  NONE, CONFIG,   "the value of an environment variable of dnad (never stored in a bundle)")
 BUILTIN(header,      STR,  1, STR,  NONE, SOURCE,   "a request header of the webhook being mapped")
@@ -30,3 +31,4 @@ BUILTIN(max,         NUM,  2, NUM,  NUM,  ANYWHERE, "the larger number")
 BUILTIN(abs,         NUM,  1, NUM,  NONE, ANYWHERE, "the absolute value")
 BUILTIN(is_set,      BOOL, 1, ANY,  NONE, ANYWHERE, "whether an optional value is present")
 BUILTIN(coalesce,    ANY,  2, ANY,  ANY,  ANYWHERE, "the first argument when present, else the second")
+BUILTIN(round,       DEC,  2, NUM,  INT,  ANYWHERE, "the number rounded to that many decimal places (0-3; -1 tens, -2 hundreds, ...), halves away from zero")

@@ -244,7 +244,10 @@ static void call(EmitCtx *e, Node *n, int dst)
         for (Node *a = n->list; a; a = a->next, i++) {
             int r = reg(e);
             Rep ar = rep_of(a->ty);
-            expr_as(e, a, r, want == RP_DEC && is_num(ar) ? RP_DEC : ar);
+            /* numbers meet as decimals when the result is one; round()'s
+             * count of places stays an int */
+            int places = id == VM_BI_round && i == 1;
+            expr_as(e, a, r, want == RP_DEC && is_num(ar) && !places ? RP_DEC : ar);
         }
         abc(e, VM_OP_CALL, dst, id, i ? base : 0);
         e->u.top = base;

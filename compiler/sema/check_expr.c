@@ -342,6 +342,25 @@ static Type *btype(Ctx *c, BType b)
     }
 }
 
+/* round(x, DIGITS): a decimal keeps three places, so a literal DIGITS above 3
+ * cannot mean anything; below -18 every value rounds to 0 */
+static void round_digits(Ctx *c, Node *d)
+{
+    int neg = d && d->kind == N_UNARY && d->op == OP_NEG;
+    Node *lit = neg ? d->a : d;
+    if (!lit || lit->kind != N_INT) return;
+    int64_t v = neg ? -lit->num : lit->num;
+    if (v > 3) {
+        Diag *g = diag_error(c->p->diags, DIAG_E025, d->span, "round() keeps at most 3 decimal places, not %lld",
+                             (long long)v);
+        diag_help(g, "round(x, 3) is x itself; write 0, 1 or 2 for fewer places");
+    } else if (v < -18) {
+        Diag *g = diag_error(c->p->diags, DIAG_E025, d->span, "round() to %lld places rounds every number to 0",
+                             (long long)v);
+        diag_help(g, "-1 rounds to tens, -2 to hundreds, ...");
+    }
+}
+
 static Type *builtin_call(Ctx *c, Node *n, const struct Builtin *b)
 {
     Program *p = c->p;
@@ -401,6 +420,7 @@ static Type *builtin_call(Ctx *c, Node *n, const struct Builtin *b)
     default: r = btype(c, b->ret); break;
     }
     if (!strcmp(b->name, "header")) r = ty_optional(p, r);
+    if (!strcmp(b->name, "round")) round_digits(c, n->list->next);
     return set(n, opt ? ty_optional(p, r) : r);
 }
 

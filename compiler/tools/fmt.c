@@ -34,6 +34,7 @@ typedef struct Fmt {
     int space;              /* a space is due before the next token */
     int line_cmt;           /* a // comment ends this line */
     int fresh;              /* a block just opened: no blank line before its first element */
+    int in_hole;            /* printing a template hole: a string is one line, so nothing wraps */
 } Fmt;
 
 typedef struct Mark {
@@ -120,6 +121,7 @@ static void undo(Fmt *F, Mark m)
 /* The first output line after the mark runs past the width. */
 static int overflows(const Fmt *F, Mark m)
 {
+    if (F->in_hole) return 0;
     int col = m.col;
     for (size_t i = m.n; i < F->n; i++) {
         unsigned char c = (unsigned char)F->buf[i];
@@ -300,7 +302,9 @@ static void str(Fmt *F, const Node *n)
         for (const Node *q = n->list; q; q = q->next) {
             if (q->kind == N_STRPART) { put_escaped(F, q->name ? q->name : ""); continue; }
             raw(F, "{", 1);
+            F->in_hole++;
             expr(F, q);
+            F->in_hole--;
             raw(F, "}", 1);
         }
     } else {

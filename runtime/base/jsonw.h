@@ -16,6 +16,9 @@ typedef struct JsonW {
     int oom;
     uint8_t first[64];          /* per nesting level: no comma needed yet */
     int depth;
+    int64_t tms;                /* jw_time's last time stamp ... */
+    char tbuf[40];              /* ... written out, quoted (tlen bytes; 0: none yet) */
+    uint8_t tlen;
 } JsonW;
 
 void jw_init(JsonW *w);

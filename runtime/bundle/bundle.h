@@ -366,6 +366,7 @@ typedef struct DnaBundle {
     uint32_t nlocs;       DnaSrcLoc *locs;
 
     DnaValue *kvals;        /* constants as values (built by bundle_prepare) */
+    struct DnaNames *names; /* the name index of bundle_event & co (bundle_prepare; NULL: search) */
 } DnaBundle;
 
 /* A growable byte buffer (dna_realloc). */
@@ -409,9 +410,13 @@ DnaLoadError bundle_load_file(const char *path, DnaBundle *b, DnaLoadResult *res
 void bundle_free(DnaBundle *b);
 const char *bundle_error_name(DnaLoadError e);
 
-/* Build kvals from consts (arena).  Done by bundle_read; tests that build a
- * bundle by hand call it themselves.  Returns 0 on success. */
+/* Build kvals from consts and the name index (arena).  Done by
+ * bundle_read; tests that build a bundle by hand call it themselves.
+ * Returns 0 on success. */
 int bundle_prepare(DnaBundle *b);
+/* The name index alone (bundle_names.c); 0, or -1 out of memory. */
+typedef struct DnaNames DnaNames;
+int bundle_index_names(DnaBundle *b);
 
 /* Verify every code unit: operands in range, forward jumps inside the
  * unit, a RET at the end.  Returns 0, or -1 with a message in msg. */

@@ -401,6 +401,7 @@ DnaLoadError bundle_load_file(const char *path, DnaBundle *b, DnaLoadResult *res
 
 int bundle_prepare(DnaBundle *b)
 {
+    if (bundle_index_names(b) != 0) return -1;
     if (!b->nconsts) return 0;
     b->kvals = arena_alloc(&b->arena, sizeof(DnaValue) * b->nconsts);
     if (!b->kvals) return -1;
@@ -424,45 +425,6 @@ uint32_t bundle_find_str(const DnaBundle *b, const char *s)
 {
     for (uint32_t i = 0; i < b->nstrs; i++)
         if (!strcmp(b->strs[i].s, s)) return i;
-    return DNA_NIL;
-}
-
-uint32_t bundle_event(const DnaBundle *b, const char *name)
-{
-    for (uint32_t i = 0; i < b->nevents; i++)
-        if (!strcmp(bundle_str(b, b->events[i].name), name)) return i;
-    return DNA_NIL;
-}
-
-uint32_t bundle_entity(const DnaBundle *b, const char *name)
-{
-    for (uint32_t i = 0; i < b->nentities; i++)
-        if (!strcmp(bundle_str(b, b->entities[i].name), name)) return i;
-    return DNA_NIL;
-}
-
-uint32_t bundle_slot(const DnaBundle *b, uint32_t entity, const char *name)
-{
-    if (entity >= b->nentities) return DNA_NIL;
-    const DnaEntity *e = &b->entities[entity];
-    for (uint32_t i = 0; i < e->nslots; i++)
-        if (!strcmp(bundle_str(b, e->slots[i].name), name)) return i;
-    return DNA_NIL;
-}
-
-uint32_t bundle_event_slot(const DnaBundle *b, uint32_t event, const char *name)
-{
-    if (event >= b->nevents) return DNA_NIL;
-    const DnaEvent *e = &b->events[event];
-    for (uint32_t i = 0; i < e->nslots; i++)
-        if (!strcmp(bundle_str(b, e->slots[i].name), name)) return i;
-    return DNA_NIL;
-}
-
-uint32_t bundle_rule(const DnaBundle *b, const char *name)
-{
-    for (uint32_t i = 0; i < b->nrules; i++)
-        if (!strcmp(bundle_str(b, b->rules[i].name), name)) return i;
     return DNA_NIL;
 }
 

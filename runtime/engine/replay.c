@@ -3,6 +3,7 @@
  */
 #include "engine/replay.h"
 #include "engine/replay_int.h"
+#include "engine/parse_arena.h"
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "base/json.h"
@@ -18,10 +19,24 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define OUT_BUFFER (1 << 20) /* effects.jsonl and state.jsonl go out in writes this large */
+
+/* What `dnad serve`'s worker puts in the outbox (worker.c, wk_sink):
+ * external, not shadow, with a connector in its detail. */
+static int enters_outbox(const EngEffect *ef)
+{
+    if (!ef->external || ef->mode == DM_SHADOW) return 0;
+    json_t *j = json_loadb(ef->line, ef->len, 0, NULL);
+    const char *c = json_string_value(json_object_get(json_object_get(j, "detail"), "connector"));
+    int yes = c && *c;
+    json_decref(j);
+    return yes;
+}
+
 static void sink(void *ud, const EngEffect *ef)
 {
     Run *r = ud;
-    if (r->effects) {
+    if (r->effects && (r->which == REP_EFFECTS_ALL || (r->which == REP_EFFECTS_EXTERNAL && enters_outbox(ef)))) {
         fwrite(ef->line, 1, ef->len, r->effects);
         fputc('\n', r->effects);
     }
@@ -148,7 +163,9 @@ static void *parser(void *arg)
         if (!b) { pthread_mutex_unlock(&p->mu); return NULL; }
         b->state = 2;
         pthread_mutex_unlock(&p->mu);
+        pa_begin((int)(b - p->ring));       /* the batch's documents live until it is free again */
         parse_batch(b);
+        pa_end();
         pthread_mutex_lock(&p->mu);
         b->state = 3;
         pthread_cond_broadcast(&p->cv);
@@ -268,6 +285,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     memset(r, 0, sizeof *r);
     r->b = b;
     r->effects = effects;
+    r->which = o->effects;
     r->collect = o->baseline != NULL;
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
@@ -280,6 +298,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     json_object_seed(0);                        /* before documents are made on other threads */
+    pa_init(RING);                              /* or malloc, if the address space is not there */
     int nthreads = o->threads > 0 ? o->threads : 1;
     if (nthreads > 16) nthreads = 16;
     pthread_t rt, pt[16];
@@ -327,6 +346,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
         for (uint32_t k = 0; k < p->ring[i].n; k++) if (p->ring[i].doc[k]) json_decref(p->ring[i].doc[k]);
         free(p->ring[i].buf);
     }
+    pa_done();                                  /* every document of every batch is freed */
     if (p->in != stdin) fclose(p->in);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
@@ -376,6 +396,7 @@ static int write_state(Run *r, const char *path)
 {
     FILE *f = fopen(path, "wb");
     if (!f) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    setvbuf(f, NULL, _IOFBF, OUT_BUFFER);
     uint64_t n;
     Row *rows = rep_sorted_rows(r, &n);
     JsonW w;
@@ -515,6 +536,7 @@ int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *out)
     snprintf(path, sizeof path, "%s/effects.jsonl", o->out);
     FILE *ef = fopen(path, "wb");
     if (!ef) { fprintf(stderr, "dnad: cannot write '%s': %s\n", path, strerror(errno)); return 2; }
+    setvbuf(ef, NULL, _IOFBF, OUT_BUFFER);
     Run cur;
     int rc = run_events(&cur, b, o, ef);
     if (fclose(ef) && !rc) rc = 2;

@@ -5,6 +5,7 @@
  *
  *   DIR/state.jsonl     one line per entity, sorted by kind then key
  *   DIR/effects.jsonl   one line per effect, in the order produced
+ *                       (--effects external: those for the outbox only)
  *   DIR/diff.jsonl      with a baseline: entities whose score, grade,
  *                       intent, route, owner, alerts or actions differ,
  *                       with the external actions added and removed
@@ -44,7 +45,13 @@ typedef struct ReplayOpts {
     int64_t max_future_ms;      /* an occurred_at further ahead of wall_ms is refused; 0: no limit */
     int64_t wall_ms;            /* the wall clock when the run started (read by dnad, not here) */
     uint64_t limit;             /* rows of the baseline diff's table; 0: 50 */
+    int effects;                /* what effects.jsonl holds: REP_EFFECTS_* */
 } ReplayOpts;
+
+/* --effects: every effect (the default), only those that would enter the
+ * outbox under `dnad serve` (external, not shadow, naming a connector), or
+ * none (effects.jsonl is written empty). */
+enum { REP_EFFECTS_ALL, REP_EFFECTS_EXTERNAL, REP_EFFECTS_NONE };
 
 /* Returns the exit status: 0 ok, 1 rejected lines under --strict, 2 I/O. */
 int rep_run(const DnaBundle *b, const ReplayOpts *o, FILE *summary);

@@ -21,6 +21,7 @@ typedef struct Run {
     Engine *eng;
     Store *st;
     FILE *effects;              /* or NULL */
+    int which;                  /* what goes to effects: REP_EFFECTS_* */
     uint64_t lines, rejected, duplicates;
     uint64_t after_until;       /* events later than --until: read, not applied */
     Rejected rej[MAX_REPORTED];

@@ -1,6 +1,7 @@
 /*
- * store_mem.c - the in-memory store: entities by handle, identities and
- * event ids in hash tables.  Used by replay and `dnac test`.
+ * store_mem.c - the in-memory store: entities by handle, identities in a
+ * hash table, event ids in a compact exact set.  Used by replay, `dnac
+ * test` and `dnad serve`'s engine.
  */
 #include "engine/state.h"
 #include "base/mem.h"
@@ -123,6 +124,124 @@ static void h_free(HTab *t)
     memset(t, 0, sizeof *t);
 }
 
+/* ---- the event ids seen: a compact exact set ----------------------------------
+ *
+ * Every id is kept (a duplicate is never missed) and compared in full (a
+ * new id is never taken for a duplicate).  The ids lie back to back in one
+ * byte buffer, each behind its length as a varint; the table holds, per
+ * slot, the id's offset + 1 (4 bytes, 0 = empty) and 8 bits of its hash
+ * (1 byte, so that nearly every probe of another id is settled without
+ * reading it).  ~13 bytes for "evt_00000001" and ~6 to 10 of table, where
+ * a general hash entry and its key took ~60. */
+
+typedef struct IdSet {
+    uint32_t *off;              /* offset + 1 into keys, 0: empty */
+    uint8_t *tag;
+    uint32_t cap, n;            /* slots (a power of two), ids */
+    uint8_t *keys;
+    size_t nkeys, capkeys;
+} IdSet;
+
+static uint64_t id_hash(const char *s, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (uint32_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 31);
+}
+
+/* the id at a stored offset: its bytes and length */
+static const uint8_t *id_at(const IdSet *t, uint32_t off1, uint32_t *len)
+{
+    const uint8_t *p = t->keys + off1 - 1;
+    uint32_t v = 0;
+    for (int sh = 0;; sh += 7) {
+        v |= (uint32_t)(*p & 0x7f) << sh;
+        if (!(*p++ & 0x80)) break;
+    }
+    *len = v;
+    return p;
+}
+
+static int ids_grow(IdSet *t)
+{
+    uint32_t nc = t->cap ? t->cap * 2 : 4096;
+    if (!nc) return 0;
+    uint32_t *no = dna_malloc(sizeof(uint32_t) * nc);
+    uint8_t *ng = dna_malloc(nc);
+    if (!no || !ng) { dna_free(no, sizeof(uint32_t) * nc); dna_free(ng, nc); return 0; }
+    memset(no, 0, sizeof(uint32_t) * nc);
+    for (uint32_t i = 0; i < t->cap; i++) {
+        if (!t->off[i]) continue;
+        uint32_t len;
+        const uint8_t *k = id_at(t, t->off[i], &len);
+        uint64_t h = id_hash((const char *)k, len);
+        uint32_t j = (uint32_t)h & (nc - 1);
+        while (no[j]) j = (j + 1) & (nc - 1);
+        no[j] = t->off[i];
+        ng[j] = (uint8_t)(h >> 56);
+    }
+    dna_free(t->off, sizeof(uint32_t) * t->cap);
+    dna_free(t->tag, t->cap);
+    t->off = no;
+    t->tag = ng;
+    t->cap = nc;
+    return 1;
+}
+
+/* 1 if id was in the set, 0 if it was not (it is now), -1 out of memory */
+static int ids_add(IdSet *t, const char *id, uint32_t len)
+{
+    if ((uint64_t)(t->n + 1) * 5 > (uint64_t)t->cap * 4 && !ids_grow(t)) return -1;     /* at most 80% full */
+    uint64_t h = id_hash(id, len);
+    uint8_t tg = (uint8_t)(h >> 56);
+    uint32_t i = (uint32_t)h & (t->cap - 1);
+    for (; t->off[i]; i = (i + 1) & (t->cap - 1)) {
+        if (t->tag[i] != tg) continue;
+        uint32_t kl;
+        const uint8_t *k = id_at(t, t->off[i], &kl);
+        if (kl == len && !memcmp(k, id, len)) return 1;
+    }
+    size_t need = t->nkeys + 5 + len;
+    if (need >= UINT32_MAX) return -1;          /* offsets are 32 bits: 4 GB of ids */
+    if (need > t->capkeys) {
+        size_t nc = t->capkeys ? t->capkeys * 2 : 65536;
+        while (nc < need) nc *= 2;
+        uint8_t *nk = dna_realloc(t->keys, t->capkeys, nc);
+        if (!nk) return -1;
+        t->keys = nk;
+        t->capkeys = nc;
+    }
+    t->off[i] = (uint32_t)t->nkeys + 1;
+    t->tag[i] = tg;
+    uint8_t *p = t->keys + t->nkeys;
+    uint32_t v = len;
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    memcpy(p, id, len);
+    t->nkeys = (size_t)(p - t->keys) + len;
+    t->n++;
+    return 0;
+}
+
+static uint64_t ids_bytes(const IdSet *t) { return (uint64_t)t->cap * 5 + t->capkeys; }
+
+static void ids_free(IdSet *t)
+{
+    dna_free(t->off, sizeof(uint32_t) * t->cap);
+    dna_free(t->tag, t->cap);
+    dna_free(t->keys, t->capkeys);
+    memset(t, 0, sizeof *t);
+}
+
 /* ---- the store -------------------------------------------------------------- */
 
 typedef struct MemStore {
@@ -130,7 +249,7 @@ typedef struct MemStore {
     Ent **ents;                 /* by handle - 1 */
     uint64_t n, cap;
     HTab ids;                   /* kind, slot, value -> handle */
-    HTab events;                /* event ids seen */
+    IdSet events;               /* event ids seen */
 } MemStore;
 
 static Ent *m_get(Store *s, uint64_t h)
@@ -205,10 +324,7 @@ static Ent *m_create(Store *s, uint32_t kind, uint32_t nslots, uint32_t nledgers
 
 static int m_seen(Store *s, const char *id, uint32_t len)
 {
-    MemStore *m = (MemStore *)s;
-    int fresh;
-    HEntry *e = h_put(&m->events, id, len, fnv(id, len, 7), 1, &fresh);
-    return e ? !fresh : 0;
+    return ids_add(&((MemStore *)s)->events, id, len) == 1;
 }
 
 static uint64_t m_count(Store *s) { return ((MemStore *)s)->n; }
@@ -219,7 +335,7 @@ static void m_free(Store *s)
     for (uint64_t i = 0; i < m->n; i++) if (m->ents[i]) ent_free(m->ents[i]);
     dna_free(m->ents, sizeof(Ent *) * m->cap);
     h_free(&m->ids);
-    h_free(&m->events);
+    ids_free(&m->events);
     dna_free(m, sizeof *m);
 }
 
@@ -237,8 +353,7 @@ Store *store_mem_new(void)
 uint64_t store_mem_bytes(Store *s)
 {
     MemStore *m = (MemStore *)s;
-    uint64_t b = sizeof *m + sizeof(Ent *) * m->cap + sizeof(HEntry) * (m->ids.cap + m->events.cap) +
-                 m->ids.bytes + m->events.bytes;
+    uint64_t b = sizeof *m + sizeof(Ent *) * m->cap + sizeof(HEntry) * m->ids.cap + m->ids.bytes + ids_bytes(&m->events);
     for (uint64_t i = 0; i < m->n; i++) if (m->ents[i]) b += ent_bytes(m->ents[i]);
     return b;
 }

@@ -7,6 +7,7 @@
  * flight.  The other parts: intake.c, worker.c, reload.c, deliverer.c,
  * http_*.c; what they share and the lock order are in serve_int.h.
  */
+#include "serve/checkpoint.h"
 #include "serve/serve_int.h"
 #include "serve/webhook.h"
 #include <microhttpd.h>
@@ -103,6 +104,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     struct MHD_Daemon *http = NULL;
     pthread_t tc, tw, td;
     int have_c = 0, have_w = 0, have_d = 0;
+    Ckpt *ck = NULL;
     /* signals: blocked in every thread, taken by sigwait below */
     sigset_t set;
     sigemptyset(&set);
@@ -116,6 +118,8 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
     if (open_store(s, cfg)) goto out;
     if (cfg->import_path && srv_import_refused(s)) { rc = 1; goto out; }
+    if (s->ddb) ckpt_not_in_commit(s->ddb);     /* see checkpoint.h */
+    if (!(ck = ckpt_start(cfg->db_path, (sqlite3 *[]){ s->wdb, s->pdb, s->rdb }, 3, err, sizeof err))) goto out;
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
     if (!cfg->no_delivery && !(s->dlv = srv_new_delivery(s, b))) goto out;
     s->commit_running = 1;
@@ -176,6 +180,7 @@ out:
     s->stop_deliver = 1;
     pthread_mutex_unlock(&s->mu);
     if (have_d) pthread_join(td, NULL);
+    ckpt_stop(ck);                                          /* the last checkpoint, after the last commit */
     dlv_free(s->dlv);
     sqlite3_close(s->ddb);
     if (atomic_load(&s->fatal)) rc = 1;

@@ -68,6 +68,23 @@ static inline int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' |
 
 static inline int64_t floor_div(int64_t a, int64_t b) { int64_t q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q; }
 
+/* round(x, places): x in thousandths, to `places` decimal places (3 or more:
+ * x itself; negative: tens, hundreds, ...), halves away from zero as people
+ * round by hand (54.625 to 2 places is 54.63, -2.5 to 0 places is -3).
+ * Sets *ovf when the rounded value does not fit. */
+static int64_t round_places(int64_t x, int64_t places, int *ovf)
+{
+    if (places >= 3) return x;
+    if (places < -18) return 0;                     /* 10^21 thousandths: more than any int64 */
+    __int128 unit = 1;
+    for (int64_t k = places; k < 3; k++) unit *= 10;
+    __int128 q = x / unit, r = x % unit;
+    if (2 * (r < 0 ? -r : r) >= unit) q += x < 0 ? -1 : 1;
+    __int128 v = q * unit;
+    if (v > INT64_MAX || v < INT64_MIN) { *ovf = 1; return 0; }
+    return (int64_t)v;
+}
+
 /* The domain of an e-mail address or URL (a view into s). */
 static void domain_of(const char *s, uint32_t n, uint32_t *from, uint32_t *to)
 {
@@ -423,6 +440,12 @@ VmResult VM_RUN(DnaVm *vm, const DnaBundle *b, const DnaUnit *u, const DnaState 
             if (x->u.i == INT64_MIN) THROW(VM_ERR_OVERFLOW);
             res = dna_int(x->u.i < 0 ? -x->u.i : x->u.i);
             break;
+        case VM_BI_round: {
+            int ovf = 0;
+            res = dna_int(round_places(x->u.i, y->u.i, &ovf));
+            if (ovf) THROW(VM_ERR_OVERFLOW);
+            break;
+        }
         default:
             THROW(VM_ERR_TYPE);     /* env(), header(): refused by the verifier */
         }

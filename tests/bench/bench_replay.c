@@ -23,6 +23,9 @@
  *   build/tests/bench/bench_replay /tmp/rules.dnab            1,000,000 events, 50,000 leads
  *   build/tests/bench/bench_replay /tmp/rules.dnab N LEADS [FILE]
  *   build/tests/bench/bench_replay --generate FILE N LEADS      only write the events
+ *   build/tests/bench/bench_replay --generate-bench FILE N LEADS
+ *   build/tests/bench/bench_replay --file FILE BUNDLE     replay FILE (kept), no generation
+ *        only write the events of tests/bench/bench_rules.dna (run_bench_replay.sh)
  * or sh tests/bench/run_bench_replay.sh (builds, compiles the rules, runs).
  * FILE defaults to bench_replay_events.jsonl in $TMPDIR (or /tmp); it is
  * removed afterwards unless given.
@@ -230,6 +233,100 @@ static int generate(FILE *f, uint64_t n, uint32_t nleads)
     return ferror(f) ? -1 : 0;
 }
 
+/* ---- the generator of tests/bench/bench_rules.dna's events -------------------
+ *
+ * Nine event types over nleads leads, lead ids skewed (a few leads do most
+ * things).  A lead is known by up to three identities: the portal sees
+ * portal_id (anonymous until a download or a form names the email too,
+ * which merges the two), the email tool sees the email, the CRM crm_id
+ * with the email.  ~0.5% of events are late by up to 2 h, ~0.1% are a
+ * webhook retried (the same envelope again). */
+
+static const char *const b_pages[] = { "/", "/blog/long-read-sequencing", "/pricing", "/publications/nature-2025",
+                                       "/methods/rna-seq", "/enterprise", "/services/wgs", "/co-creation",
+                                       "/pricing/enterprise", "/publications/cell-2024", "/about", "/careers" };
+static const char *const b_forms[] = { "contact", "partnership", "newsletter", "sample_request", "contact" };
+static const char *const b_kinds[] = { "intro", "intro", "partnership", "demo" };
+
+static int generate_bench(FILE *f, uint64_t n, uint32_t nleads)
+{
+    rng_state = 0xB0A710ADULL;
+    uint8_t *linked = calloc(nleads ? nleads : 1, 1);          /* portal_id and email shown together */
+    if (!linked) return -1;
+    const int64_t start = 1790812800000LL;      /* 2026-10-01T00:00:00Z */
+    const int64_t span = 31LL * 86400000;
+    char line[1024], subj[256], data[512], prev[1024];
+    size_t prevlen = 0;
+    uint64_t next_id = 1;
+    for (uint64_t k = 0; k < n; k++) {
+        if (prevlen && unif() < 0.001) {
+            fwrite(prev, 1, prevlen, f);
+            fputc('\n', f);
+            continue;
+        }
+        int64_t step = span / (int64_t)(n ? n : 1);
+        int64_t at = start + (int64_t)((double)span * (double)k / (double)n) + (int64_t)pick((uint32_t)(step > 1 ? step : 1));
+        if (unif() < 0.005) at -= (int64_t)pick(7200000);
+        uint32_t li = (uint32_t)((double)nleads * pow(unif(), 2.5));
+        if (li >= nleads) li = nleads - 1;
+        char email[64], portal[32], crm[32];
+        snprintf(email, sizeof email, "\"email\":\"lead%u@%s\"", li, domains[li % (sizeof domains / sizeof domains[0])]);
+        snprintf(portal, sizeof portal, "\"portal_id\":\"p-%u\"", li);
+        snprintf(crm, sizeof crm, "\"crm_id\":\"c-%u\"", li);
+        const char *type, *source;
+        double r = unif();
+        if (r < 0.40) {
+            type = "page_visit"; source = "portal";
+            snprintf(data, sizeof data, "\"url\":\"%s\"", ONE_OF(b_pages));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", linked[li] && unif() < 0.5 ? email : portal);
+        } else if (r < 0.60) {
+            type = "email_open"; source = "emailtool";
+            snprintf(data, sizeof data, "\"campaign\":\"%s\"", ONE_OF(campaigns));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", email);
+        } else if (r < 0.68) {
+            type = "email_click"; source = "emailtool";
+            snprintf(data, sizeof data, "\"campaign\":\"%s\",\"link\":\"%s\"", ONE_OF(campaigns), ONE_OF(b_pages));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", email);
+        } else if (r < 0.73) {
+            type = "form_submit"; source = "formtool";
+            snprintf(data, sizeof data, "\"form\":\"%s\"", ONE_OF(b_forms));
+            if (linked[li]) snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", email);
+            else { snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s,%s", email, portal); linked[li] = 1; }
+        } else if (r < 0.78) {
+            type = "webinar_attended"; source = "formtool";
+            snprintf(data, sizeof data, "\"webinar\":\"%s-%u\",\"minutes\":%u", unif() < 0.5 ? "research" : "partner",
+                     pick(6), 5 + pick(55));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", email);
+        } else if (r < 0.80) {
+            type = "demo_request"; source = "formtool";
+            snprintf(data, sizeof data, "\"product\":\"wgs\"");
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", email);
+        } else if (r < 0.88) {
+            type = "paper_download"; source = "portal";
+            snprintf(data, sizeof data, "\"paper\":\"wp-%u\"", pick(20));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s,%s", portal, email);
+            linked[li] = 1;
+        } else if (r < 0.90) {
+            type = "meeting_scheduled"; source = "crm";
+            snprintf(data, sizeof data, "\"kind\":\"%s\"", ONE_OF(b_kinds));
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s", crm);
+        } else {
+            type = "contact_updated"; source = "crm";
+            snprintf(data, sizeof data, "\"seniority\":\"%s\"%s", ONE_OF(seniorities),
+                     unif() < 0.4 ? ",\"phone\":\"+49 30 1234\"" : "");
+            snprintf(subj, sizeof subj, "\"entity\":\"lead\",%s,%s", crm, email);
+        }
+        int len = envelope(line, sizeof line, next_id++, type, source, at, subj, data);
+        if (len < 0 || (size_t)len >= sizeof line) { free(linked); return -1; }
+        fwrite(line, 1, (size_t)len, f);
+        fputc('\n', f);
+        memcpy(prev, line, (size_t)len);
+        prevlen = (size_t)len;
+    }
+    free(linked);
+    return ferror(f) ? -1 : 0;
+}
+
 /* ---- the benchmark ------------------------------------------------------------ */
 
 static double now_s(void)
@@ -249,23 +346,34 @@ static void count_sink(void *ud, const EngEffect *ef)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && !strcmp(argv[1], "--generate")) {
+    if (argc == 5 && (!strcmp(argv[1], "--generate") || !strcmp(argv[1], "--generate-bench"))) {
         FILE *f = fopen(argv[2], "wb");
         if (!f) { perror(argv[2]); return 2; }
-        int rc = generate(f, strtoull(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10));
+        uint64_t n = strtoull(argv[3], NULL, 10);
+        uint32_t nl = (uint32_t)strtoul(argv[4], NULL, 10);
+        int rc = argv[1][10] ? generate_bench(f, n, nl) : generate(f, n, nl);
         if (fclose(f) || rc) { fprintf(stderr, "bench_replay: cannot write %s\n", argv[2]); return 2; }
         return 0;
     }
+    const char *given = NULL;                   /* --file FILE: replay these events, do not generate */
+    if (argc == 4 && !strcmp(argv[1], "--file")) {
+        given = argv[2];
+        argv += 2;
+        argc = 2;
+    }
     if (argc < 2 || argc > 5 || argv[1][0] == '-') {
         fprintf(stderr, "usage: bench_replay BUNDLE [EVENTS [LEADS [FILE]]]\n"
-                        "       bench_replay --generate FILE EVENTS LEADS\n");
+                        "       bench_replay --generate FILE EVENTS LEADS\n"
+                        "       bench_replay --generate-bench FILE EVENTS LEADS\n"
+                        "       bench_replay --file FILE BUNDLE\n");
         return 2;
     }
     uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
     uint32_t nleads = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 50000;
     char path[4096];
     const char *tmpdir = getenv("TMPDIR");
-    if (argc > 4) snprintf(path, sizeof path, "%s", argv[4]);
+    if (given) snprintf(path, sizeof path, "%s", given);
+    else if (argc > 4) snprintf(path, sizeof path, "%s", argv[4]);
     else snprintf(path, sizeof path, "%s/bench_replay_events.jsonl", tmpdir && *tmpdir ? tmpdir : "/tmp");
 
     DnaBundle b;
@@ -273,8 +381,8 @@ int main(int argc, char **argv)
     if (bundle_load_file(argv[1], &b, &res) != DNA_LOAD_OK) { fprintf(stderr, "bench_replay: %s\n", res.msg); return 1; }
 
     double t0 = now_s();
-    FILE *f = fopen(path, "wb");
-    if (!f || generate(f, n, nleads) || fclose(f)) { fprintf(stderr, "bench_replay: cannot write %s\n", path); return 2; }
+    FILE *f = given ? NULL : fopen(path, "wb");
+    if (!given && (!f || generate(f, n, nleads) || fclose(f))) { fprintf(stderr, "bench_replay: cannot write %s\n", path); return 2; }
     double tgen = now_s() - t0;
 
     /* pass 1: read and parse only */
@@ -366,6 +474,6 @@ int main(int argc, char **argv)
     eng_free(e);
     st->ops->free(st);
     bundle_free(&b);
-    if (argc <= 4) remove(path);
+    if (argc <= 4 && !given) remove(path);
     return rejected ? 1 : 0;
 }

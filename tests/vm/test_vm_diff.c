@@ -96,7 +96,7 @@ static void g_dec(Src *s, int d)
         }
         return;
     }
-    switch (pick(12)) {
+    switch (pick(13)) {
     case 0: out(s, "("); g_dec(s, d - 1); out(s, " + "); g_dec(s, d - 1); out(s, ")"); break;
     case 1: out(s, "("); g_dec(s, d - 1); out(s, " - "); g_int(s, d - 1); out(s, ")"); break;
     case 2: out(s, "("); g_int(s, d - 1); out(s, " + "); g_dec(s, d - 1); out(s, ")"); break;
@@ -108,6 +108,14 @@ static void g_dec(Src *s, int d)
     case 8: out(s, "abs("); g_dec(s, d - 1); out(s, ")"); break;
     case 9: out(s, "(-"); g_dec(s, d - 1); out(s, ")"); break;
     case 10: out(s, "("); g_int(s, d - 1); out(s, " * "); g_dec(s, d - 1); out(s, ")"); break;
+    case 11:
+        out(s, "round(");
+        if (pick(2)) g_dec(s, d - 1); else g_int(s, d - 1);
+        out(s, ", ");
+        if (pick(4)) out(s, "%d", pick(7) - 3);
+        else out(s, "%s", pick(2) ? "event.n" : "coalesce(event.on, 1)");
+        out(s, ")");
+        break;
     default:
         out(s, "(match "); g_dec(s, d - 1); out(s, " { < "); g_int(s, 0); out(s, " -> "); g_int(s, d - 1);
         out(s, ", <= "); g_dec(s, 0); out(s, " -> "); g_dec(s, d - 1); out(s, ", _ -> "); g_dec(s, d - 1); out(s, " })");
@@ -342,7 +350,7 @@ static TV call_builtin(Eval *E, Node *n)
         return x.none ? y : x;
     }
     TV x = a0 ? evk(E, a0, !strcmp(name, "len") ? K_STR : want) : tv_none();
-    TV y = a1 ? evk(E, a1, want) : tv_none();
+    TV y = a1 ? evk(E, a1, !strcmp(name, "round") ? K_INT : want) : tv_none();
     if (x.none || (a1 && y.none)) return tv_none();
     if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
         TV r = tv_str(E, x.s, x.len);
@@ -371,6 +379,17 @@ static TV call_builtin(Eval *E, Node *n)
     if (!strcmp(name, "abs")) {
         if (x.i == INT64_MIN) { if (!E->err) E->err = E_OVERFLOW; return tv_int(0); }
         return tv_int(x.i < 0 ? -x.i : x.i);
+    }
+    if (!strcmp(name, "round")) {
+        /* by floor division: x = base + r, 0 <= r < unit; halves go away from zero */
+        if (y.i >= 3) return x;
+        if (y.i < -18) return tv_int(0);
+        __int128 unit = 1;
+        for (int64_t k = y.i; k < 3; k++) unit *= 10;
+        __int128 r = ((__int128)x.i % unit + unit) % unit, base = (__int128)x.i - r;
+        __int128 v = 2 * r > unit || (2 * r == unit && x.i >= 0) ? base + unit : base;
+        if (v > INT64_MAX || v < INT64_MIN) { if (!E->err) E->err = E_OVERFLOW; return tv_int(0); }
+        return tv_int((int64_t)v);
     }
     fprintf(stderr, "evaluator: builtin %s not modelled\n", name);
     abort();

@@ -46,6 +46,8 @@ static DnaConst consts[] = {
     { DT_STR, {0}, S_BIG, 0 },              /* k15: 3000 bytes */
     { DT_DUR, {0}, DNA_NIL, 129600000 },    /* k16 36h */
     { DT_STR, {0}, 30, 0 },                 /* k17 "b" */
+    { DT_DEC, {0}, DNA_NIL, 54625 },        /* k18 54.625 */
+    { DT_DEC, {0}, DNA_NIL, -2500 },        /* k19 -2.5 */
 };
 
 static DnaSlot ev_slots[6], lead_slots[5];
@@ -356,6 +358,23 @@ static void test_builtins(void)
     EXPECT_INT(CALL2(max, I1(3), I2(-4)), 3);
     EXPECT_INT(CALL1(abs, I1(-9)), 9);
     RUN_ERR(3, VM_ERR_OVERFLOW, K1(5), ABC(CALL, 0, VM_BI_abs, 1), ABC(RET, 0, 0, 0));
+    /* round(x, places): x in thousandths, halves away from zero */
+    EXPECT_INT(CALL2(round, K1(18), I2(2)), 54630);
+    EXPECT_INT(CALL2(round, K1(18), I2(1)), 54600);
+    EXPECT_INT(CALL2(round, K1(18), I2(0)), 55000);
+    EXPECT_INT(CALL2(round, K1(18), I2(3)), 54625);
+    EXPECT_INT(CALL2(round, K1(18), I2(9)), 54625);
+    EXPECT_INT(CALL2(round, K1(18), I2(-1)), 50000);
+    EXPECT_INT(CALL2(round, K1(18), I2(-2)), 100000);
+    EXPECT_INT(CALL2(round, K1(18), I2(-19)), 0);
+    EXPECT_INT(CALL2(round, K1(19), I2(0)), -3000);
+    EXPECT_INT(CALL2(round, I1(2499), I2(0)), 2000);
+    EXPECT_INT(CALL2(round, I1(-2499), I2(0)), -2000);
+    EXPECT_INT(CALL2(round, I1(-1450), I2(1)), -1500);
+    EXPECT_NONE(CALL2(round, N1, I2(1)));
+    EXPECT_NONE(CALL2(round, K1(18), N2));
+    RUN_ERR(3, VM_ERR_OVERFLOW, K1(4), I2(0), ABC(CALL, 0, VM_BI_round, 1), ABC(RET, 0, 0, 0));
+    RUN_ERR(3, VM_ERR_OVERFLOW, K1(5), I2(-1), ABC(CALL, 0, VM_BI_round, 1), ABC(RET, 0, 0, 0));
     EXPECT_INT(CALL1(is_set, N1), 0);
     EXPECT_INT(CALL1(is_set, I1(0)), 1);
     EXPECT_INT(CALL2(coalesce, N1, I2(5)), 5);
