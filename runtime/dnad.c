@@ -35,7 +35,8 @@ static const char usage_text[] =
     "                           length, references, bytecode) and summarize it\n"
     "  replay B EVENTS.jsonl --out DIR [--baseline OTHER.dnab] [--until TIME]\n"
     "         [--strict] [--format text|markdown] [--threads N] [--limit N]\n"
-    "         [--effects all|external|none] [--jit on|off|auto]\n"
+    "         [--effects all|external|none] [--max-future SECONDS] [--jit on|off|auto]\n"
+    "  replay B --from sqlite:PATH --out DIR [...]\n"
     "                           run B over the events with every external effect\n"
     "                           captured: DIR/state.jsonl, DIR/effects.jsonl, with a\n"
     "                           baseline DIR/diff.jsonl (per entity: what changed,\n"
@@ -43,13 +44,18 @@ static const char usage_text[] =
     "                           (headline, --limit rows, default 50); a summary on\n"
     "                           stdout; --effects: every effect (default), only\n"
     "                           those serve would put in the outbox, or none\n"
-    "                           (an empty effects.jsonl)\n"
+    "                           (an empty effects.jsonl); an event more than\n"
+    "                           --max-future (default 86400 s) ahead of the wall\n"
+    "                           clock is refused; --from replays the events table\n"
+    "                           of a store as the daemon ran it (each after the\n"
+    "                           watermark recorded with it): the same effects,\n"
+    "                           byte for byte\n"
     "  serve --bundle B [--db sqlite:PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "        [--no-auth] [--max-body BYTES] [--lateness SECONDS] [--no-wall-clock]\n"
     "        [--max-connections N] [--max-connections-per-client N]\n"
     "        [--header-timeout SECONDS] [--request-timeout SECONDS]\n"
     "        [--max-future SECONDS] [--retry-base MS] [--no-delivery]\n"
-    "        [--jit on|off|auto]\n"
+    "        [--deliver-history] [--jit on|off|auto]\n"
     "                           the daemon: POST /v1/events (durable before 202),\n"
     "                           POST /v1/sources/NAME (signed tool webhooks),\n"
     "                           the engine over accepted events, timers by the\n"
@@ -64,7 +70,19 @@ static const char usage_text[] =
     "                           10 s, a whole request within 60 s (else 408);\n"
     "                           the token comes from DNA_API_TOKEN or --token-file;\n"
     "                           logs are JSON lines on stderr; SIGTERM stops cleanly,\n"
-    "                           SIGHUP loads the bundle file again\n"
+    "                           SIGHUP loads the bundle file again; the daemon goes\n"
+    "                           live when an accepted event comes within --lateness of\n"
+    "                           the wall clock: only then does the watermark follow the\n"
+    "                           wall clock, and external effects of evaluations before\n"
+    "                           that moment are history, not delivered (--deliver-history\n"
+    "                           delivers them)\n"
+    "  import --bundle B EVENTS.jsonl [--db sqlite:PATH] [--tenant default]\n"
+    "         [--deliver-history] [--max-future SECONDS]\n"
+    "                           load history into a store without events (refused\n"
+    "                           otherwise) with replay's watermark: the state is what\n"
+    "                           replay of the file gives, external effects are history\n"
+    "                           (--deliver-history: pending, for the serve that carries\n"
+    "                           on); refused lines are reported and skipped\n"
     "  migrate [--db sqlite:PATH]\n"
     "                           create the store or bring its schema up to date\n"
     "                           (serve does this too when it starts)\n"
@@ -130,11 +148,46 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+/* ---- replay --from sqlite:PATH: the events table as the daemon ran it ---- */
+
+typedef struct DbSource { sqlite3 *db; sqlite3_stmt *st; } DbSource;
+
+static int db_next(void *ud, const char **body, size_t *len, int64_t *wm, int *has_wm, char *why, size_t wl)
+{
+    DbSource *d = ud;
+    int rc = sqlite3_step(d->st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) { snprintf(why, wl, "%s", sqlite3_errmsg(d->db)); return -1; }
+    *body = (const char *)sqlite3_column_text(d->st, 0);
+    *len = (size_t)sqlite3_column_bytes(d->st, 0);
+    *has_wm = sqlite3_column_type(d->st, 1) != SQLITE_NULL;
+    *wm = *has_wm ? sqlite3_column_int64(d->st, 1) : 0;
+    return 1;
+}
+
+static int open_source(const char *path, DbSource *d, RepSource *src)
+{
+    memset(d, 0, sizeof *d);
+    memset(src, 0, sizeof *src);
+    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d->db, "SELECT body, watermark FROM events WHERE tenant = '" DB_TENANT "' AND status <> 'pending' "
+                                  "ORDER BY seq", -1, &d->st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "dnad: cannot read the store '%s': %s\n", path, d->db ? sqlite3_errmsg(d->db) : "cannot open");
+        sqlite3_close(d->db);
+        return -1;
+    }
+    src->next = db_next;
+    src->ud = d;
+    src->has_final = db_meta_get(d->db, "watermark", &src->final_wm);
+    return 0;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
     ReplayOpts o;
     memset(&o, 0, sizeof o);
-    const char *bundle = NULL, *baseline = NULL;
+    o.max_future_ms = 24 * 3600 * CLK_SECOND;
+    const char *bundle = NULL, *baseline = NULL, *from = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strncmp(a, "--jit", 5) && (a[5] == '=' || !a[5])) {
@@ -145,10 +198,19 @@ static int cmd_replay(int argc, char **argv)
             jit_set_mode(m);
         } else if (!strcmp(a, "--out") || !strcmp(a, "--baseline") || !strcmp(a, "--until") || !strcmp(a, "--format") ||
             !strcmp(a, "--threads") || !strcmp(a, "--limit") ||
-            !strcmp(a, "--effects")) {
+            !strcmp(a, "--effects") || !strcmp(a, "--from") || !strcmp(a, "--max-future")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) o.out = v;
+            else if (!strcmp(a, "--from")) {
+                if (strncmp(v, "sqlite:", 7) || !v[7]) return usage_error("--from needs sqlite:PATH, not '%s'", v);
+                from = v + 7;
+            } else if (!strcmp(a, "--max-future")) {
+                char *end;
+                long long n = strtoll(v, &end, 10);
+                if (*end || n < 0) return usage_error("--max-future needs a number of seconds, not '%s'", v);
+                o.max_future_ms = n * CLK_SECOND;
+            }
             else if (!strcmp(a, "--baseline")) baseline = v;
             else if (!strcmp(a, "--threads")) {
                 char *end;
@@ -180,7 +242,9 @@ static int cmd_replay(int argc, char **argv)
         else if (!o.events) o.events = a;
         else return usage_error("unexpected argument '%s'", a);
     }
-    if (!bundle || !o.events) return usage_error("%s", "replay needs a bundle and an events file");
+    if (from && o.events) return usage_error("%s", "replay takes an events file or --from, not both");
+    if (from && baseline) return usage_error("%s", "--baseline takes an events file, not --from");
+    if (!bundle || (!o.events && !from)) return usage_error("%s", "replay needs a bundle and an events file (or --from sqlite:PATH)");
     if (!o.out) return usage_error("%s", "replay needs --out DIR");
     if (!o.threads) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -194,7 +258,18 @@ static int cmd_replay(int argc, char **argv)
         if (rc) { bundle_free(&b); return rc; }
         o.baseline = &base;
     }
+    DbSource ds;
+    RepSource src;
+    if (from) {
+        if (open_source(from, &ds, &src)) { if (baseline) bundle_free(&base); bundle_free(&b); return 2; }
+        o.source = &src;
+        o.events = from;
+    }
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    o.wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     rc = rep_run(&b, &o, stdout);
+    if (from) { sqlite3_finalize(ds.st); sqlite3_close(ds.db); }
     if (baseline) bundle_free(&base);
     bundle_free(&b);
     return rc;
@@ -230,7 +305,8 @@ static char *read_token_file(const char *path)
 static void jit_stderr(const char *msg) { fprintf(stderr, "dnad: %s\n", msg); }
 static void jit_slog(const char *msg) { slog("warn", "jit failed", "why", SL_STR, msg, NULL); }
 
-static int cmd_serve(int argc, char **argv)
+/* serve, and import (the same daemon without HTTP over a file) */
+static int serve_or_import(int argc, char **argv, int import)
 {
     SrvConfig c;
     memset(&c, 0, sizeof c);
@@ -255,7 +331,8 @@ static int cmd_serve(int argc, char **argv)
         int takes = !strcmp(a, "--bundle") || !strcmp(a, "--db") || !strcmp(a, "--listen") || !strcmp(a, "--token-file") ||
                     !strcmp(a, "--max-body") || !strcmp(a, "--lateness") || !strcmp(a, "--max-connections") ||
                     !strcmp(a, "--retry-base") || !strcmp(a, "--max-future") || !strcmp(a, "--max-connections-per-client") ||
-                    !strcmp(a, "--header-timeout") || !strcmp(a, "--request-timeout") || !strcmp(a, "--jit");
+                    !strcmp(a, "--header-timeout") || !strcmp(a, "--request-timeout") || !strcmp(a, "--jit") ||
+                    (import && !strcmp(a, "--tenant"));
         if (takes && !v) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             v = argv[++i];
@@ -312,9 +389,26 @@ static int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--no-delivery") && !eq) c.no_delivery = 1;
         else if (!strcmp(a, "--no-auth") && !eq) c.no_auth = 1;
         else if (!strcmp(a, "--no-wall-clock") && !eq) c.wall_clock = 0;
+        else if (!strcmp(a, "--deliver-history") && !eq) c.deliver_history = 1;
+        else if (import && !strcmp(a, "--tenant")) {
+            if (strcmp(v, "default")) return usage_error("--tenant '%s': this store has one tenant, 'default'", v);
+        } else if (import && a[0] != '-' && !c.import_path) c.import_path = a;
         else return usage_error("unknown argument '%s'", argv[i]);
     }
-    if (!bundle) return usage_error("%s", "serve needs --bundle B");
+    if (!bundle) return usage_error(import ? "%s" : "%s", import ? "import needs --bundle B" : "serve needs --bundle B");
+    if (import) {
+        if (!c.import_path) return usage_error("%s", "import needs an events file (JSONL, - for stdin)");
+        DnaBundle b;
+        int rc = load(bundle, &b);
+        if (rc) return rc;
+        c.no_auth = 1;                          /* no HTTP: import listens nowhere */
+        c.no_delivery = 1;                      /* the daemon that carries on delivers */
+        c.wall_clock = 0;                       /* replay's watermark: event time only */
+        c.bundle_path = bundle;
+        rc = srv_run(&b, &c);
+        bundle_free(&b);
+        return rc;
+    }
     DnaBundle b;
     int rc = load(bundle, &b);                  /* a bad bundle is refused first, token or not */
     if (rc) return rc;
@@ -513,7 +607,8 @@ int main(int argc, char **argv)
     jit_set_log(jit_stderr);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "check-bundle")) return cmd_check(argc - 2, argv + 2);
-    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) return serve_or_import(argc - 2, argv + 2, 0);
+    if (!strcmp(cmd, "import")) return serve_or_import(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 2, argv + 2);
     if (!strcmp(cmd, "dlq")) return cmd_dlq(argc - 2, argv + 2);
     if (!strcmp(cmd, "connector")) return cmd_connector(argc - 2, argv + 2);

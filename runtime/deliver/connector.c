@@ -372,7 +372,11 @@ int conn_slack(const ConnCfg *c, const char *effect_line, size_t len, const char
     json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text", "type", "mrkdwn",
                                             "text", text));
     free(text);
-    if (entity_json) {
+    json_t *moment = json_object_get(detail, "state");   /* the values of the moment the rule fired */
+    if (json_is_object(moment)) {
+        json_t *fields = entity_fields(moment, msg);
+        if (fields) json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
+    } else if (entity_json) {
         ent = parse(entity_json, strlen(entity_json));
         json_t *st = state_of(ent);
         if (!st) { ERR("the entity state is not a JSON object"); json_decref(blocks); goto out; }

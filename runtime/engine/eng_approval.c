@@ -166,9 +166,10 @@ void eng_decide(Engine *e, EngPending *p, int approve)
     if (!p || p->status != PEND_OPEN) return;
     Ent *x = eng_live(e, p->entity);
     p->status = approve ? PEND_APPROVED : PEND_REJECTED;
-    p->decided = e->now;
-    if (!x) { free_vals(p); return; }
+    if (!x) { p->decided = e->now; free_vals(p); return; }
     uint64_t h = x->handle;
+    int64_t saved = eng_enter(e, x);            /* the entity clock */
+    p->decided = e->now;
     JsonW *w = &e->w;
     EffKind k = approve ? EFF_APPROVED : EFF_REJECTED;
     eff_begin(e, x, k, p->rule);
@@ -193,6 +194,7 @@ void eng_decide(Engine *e, EngPending *p, int approve)
     }
     free_vals(p);
     if (approve) eng_after(e, h);
+    eng_leave(e, h, saved);
 }
 
 /* ---- what operators look at (engine.h) ---- */

@@ -117,6 +117,8 @@ static int call_line(Engine *e, const char *line, size_t len, CallLine *c, char 
 static void write_entity(Engine *e, JsonW *w, Ent *x, int expand)
 {
     const DnaEntity *en = &B->entities[x->kind];
+    EngView v;                                  /* read at send time; the entity does not change */
+    if (!eng_view(e, x, eng_read_time(e, x->handle, e->clock), &v)) { eng_view_free(&v); w->oom = 1; return; }
     jw_obj(w);
     jw_key(w, "kind"); jw_str(w, S(en->name));
     jw_key(w, "key"); jw_str(w, eng_key_of(e, x));
@@ -124,17 +126,18 @@ static void write_entity(Engine *e, JsonW *w, Ent *x, int expand)
     eng_write_identities(e, w, x);
     jw_key(w, "fields");
     jw_obj(w);
-    for (uint32_t s = 0; s < en->nslots && s < x->nslots; s++) {
+    for (uint32_t s = 0; s < en->nslots && s < v.n; s++) {
         const DnaSlot *sl = &en->slots[s];
-        if ((sl->kind != DS_DECLARED && sl->kind != DS_DERIVED) || x->slots[s].kind == DNA_VK_NONE) continue;
+        if ((sl->kind != DS_DECLARED && sl->kind != DS_DERIVED) || v.slots[s].kind == DNA_VK_NONE) continue;
         jw_key(w, S(sl->name));
-        Ent *r = sl->type.code == DT_REF && x->slots[s].kind == DNA_VK_INT ? eng_live(e, (uint64_t)x->slots[s].u.i) : NULL;
+        Ent *r = sl->type.code == DT_REF && v.slots[s].kind == DNA_VK_INT ? eng_live(e, (uint64_t)v.slots[s].u.i) : NULL;
         if (sl->type.code == DT_REF && expand) {
             if (r) write_entity(e, w, r, 0); else jw_null(w);
-        } else eng_write_value(e, w, x->slots[s], sl->type);
+        } else eng_write_value(e, w, v.slots[s], sl->type);
     }
     jw_end_obj(w);
     jw_end_obj(w);
+    eng_view_free(&v);
 }
 
 int eng_call_request(Engine *e, const char *line, size_t len, JsonW *out, char *why, size_t wl)

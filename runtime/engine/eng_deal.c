@@ -14,6 +14,7 @@
 #include "engine/eng_int.h"
 #include "base/mem.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ static int is_closed(const char *stage) { return !strcmp(stage, "closed_won") ||
 
 void eng_hold(Engine *e, Ent *x, uint32_t team, uint32_t member)
 {
+    assert(!x->hold_team);                      /* one open assignment per entity: released first */
     if (team >= B->nteams || member >= B->teams[team].nmembers || !e->teams[team].current) return;
     e->teams[team].current[member]++;
     x->hold_team = team + 1;
@@ -94,13 +96,7 @@ void eng_create_deal(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int per
         eff_end(e, x, EFF_CREATE, ri);
         return;
     }
-    if (e->depth >= ENG_MAX_CHAIN) {
-        eff_begin(e, x, EFF_CHAIN_CUT, ri);
-        jw_key(w, "create"); jw_str(w, S(en->name));
-        jw_key(w, "depth"); jw_int(w, e->depth);
-        eff_end(e, x, EFF_CHAIN_CUT, ri);
-        return;
-    }
+    if (eng_chain_cut(e, x, ri, "create", S(en->name))) return;
     /* a generated key: "<kind>-<n>", n counting the engine's creations */
     char key[160];
     uint32_t id = en->nidentity ? en->identity[0] : DNA_NIL;
@@ -124,6 +120,7 @@ void eng_create_deal(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int per
     }
     uint32_t from = eng_slot(e, x->kind, "owner"), to = eng_slot(e, kind, "owner");
     if (from != DNA_NIL && to != DNA_NIL && x->slots[from].kind == DNA_VK_STR) ent_set(d, to, x->slots[from]);
+    x->deal = d->handle;
     if (x->hold_team) {                         /* the open assignment is the deal now */
         d->hold_team = x->hold_team;
         d->hold_member = x->hold_member;

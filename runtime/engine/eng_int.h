@@ -89,7 +89,8 @@ struct Engine {
     uint32_t nevslots, capevslots;
     uint32_t evtype;            /* DNA_NIL: a timer */
     const char *evid;
-    int64_t now;
+    int64_t now;                /* the evaluation's clock: max(its own time, the entity clock) */
+    int64_t at;                 /* its own time: what it records is dated so (occurred_at, due time) */
     int depth;                  /* emit chain */
     uint64_t cause_timer;       /* for the trace of timer-caused effects */
     /* approvals */
@@ -105,6 +106,8 @@ struct Engine {
     uint64_t next_deal;
     /* a connector_result being applied: its effects name the call in their trace */
     const char *call_conn, *call_method;
+    char *readbuf;              /* eng_eval_at's string result */
+    size_t readcap;
 };
 
 /* engine.c */
@@ -119,6 +122,7 @@ void     eng_evaluate(Engine *e, Ent *x, int created);       /* the order of one
 const char *eng_key_of(Engine *e, Ent *x);
 Ent     *eng_live(Engine *e, uint64_t handle);
 void     eng_obs_set(Engine *e, Ent *x, uint32_t slot, int present, int64_t v);
+int64_t  eng_obs_scalar(DnaValue v);                         /* an observation's value: strings by hash */
 EntObs  *eng_obs_get(Ent *x, uint32_t slot);
 
 Ent     *eng_create(Engine *e, uint32_t kind);              /* a new entity with defaults */
@@ -126,6 +130,22 @@ Ent     *eng_create(Engine *e, uint32_t kind);              /* a new entity with
  * 0 with msg[] when it does not fit. */
 int      eng_type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char *msg, size_t ml);
 void     eng_first_time(Engine *e, int64_t t);               /* the clock starts: arm schedules */
+
+/* the entity clock: an evaluation of x runs at max(e->now, x's clock);
+ * eng_enter returns the `now` to give back to eng_leave, which sets the
+ * clock of x (or what x merged into) */
+int64_t  eng_enter(Engine *e, Ent *x);
+void     eng_leave(Engine *e, uint64_t handle, int64_t saved_now);
+
+/* eng_read.c: computed slots.  eng_compute is pure (into slots[]);
+ * eng_refresh is an evaluation's: dead ledger entries go, then compute. */
+void eng_compute(Engine *e, const Ent *x, int64_t now, DnaValue *slots);
+void eng_refresh(Engine *e, Ent *x, int64_t now);
+
+/* eng_merge.c: fold b into a (a is older); one `merge` effect */
+void eng_merge(Engine *e, Ent *a, Ent *b);
+int  eng_enroll_add(Ent *x, uint32_t seq, int64_t at);
+void eng_enroll_drop(Ent *x, uint32_t seq);
 
 /* eng_rules.c */
 int  eng_performs(Engine *e, uint32_t rule);                 /* live, or approved now */
@@ -147,6 +167,9 @@ void eng_write_identities(Engine *e, JsonW *w, const Ent *x);
 DnaValue eng_arg(Engine *e, Ent *x, uint32_t argi);         /* an action argument (or its parked value) */
 int  eng_arm(Engine *e, Ent *x, uint32_t ri, uint32_t arm); /* run one arm; 0: an assignment found nobody */
 void eng_after(Engine *e, uint64_t handle);                 /* refresh, derive, state triggers, route */
+/* A workflow chain (emit, create deal) deeper than ENG_MAX_CHAIN is cut:
+ * a chain_cut effect {what: name, depth}, and 1. */
+int  eng_chain_cut(Engine *e, Ent *x, uint32_t ri, const char *what, const char *name);
 
 /* eng_deal.c: stages, probabilities, deals created by routing, capacity */
 void eng_stage_sync(Engine *e, Ent *x);

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,7 +140,7 @@ void eff_end(Engine *e, Ent *x, EffKind k, uint32_t rule)
         int external = k == EFF_TASK || k == EFF_NOTIFY || k == EFF_WEBHOOK || k == EFF_CONNECTOR || k == EFF_ENROLL ||
                        k == EFF_SEQUENCE_STEP;
         EngEffect ef = { k, rule != DNA_NIL && rule < B->nrules ? B->rules[rule].mode : 0,
-                         (uint8_t)external, x ? x->handle : 0, w->p, w->n };
+                         (uint8_t)external, x ? x->handle : 0, e->now, w->p, w->n };
         e->sink(e->ud, &ef);
     }
 }
@@ -159,18 +160,19 @@ static int64_t window_of(Engine *e, const DnaRule *r)
     const Zone *z = clk_zone(tz);
     if (!z) z = clk_zone("UTC");
     switch ((DnaWindow)r->window) {
-    case DW_DAY: return clk_window(z, e->now, CLK_PER_DAY);
-    case DW_WEEK: return clk_window(z, e->now, CLK_PER_WEEK);
-    case DW_MONTH: return clk_window(z, e->now, CLK_PER_MONTH);
+    case DW_DAY: return clk_window(z, e->at, CLK_PER_DAY);
+    case DW_WEEK: return clk_window(z, e->at, CLK_PER_WEEK);
+    case DW_MONTH: return clk_window(z, e->at, CLK_PER_MONTH);
     default: return 0;
     }
 }
 
-/* Count an application; 0 when the limit is reached (the caller traces it).
- * The current window and the one before it are counted, so a late event in
- * the previous window (an envelope that arrived after midnight) counts
- * against that window and never resets the current one.  An event later
- * still is counted on its own. */
+/* Count an application in the calendar window of its occurred_at; 0 when
+ * the limit is reached there (the caller traces it).  The counts of the
+ * two latest windows the rule applied in are kept: an application in a
+ * newer window starts it (the latest becomes the one before), one in
+ * either counts there, one between them replaces the older, and one older
+ * than both counts against the older of the two. */
 static int cap_take(Engine *e, Ent *x, uint32_t ri, uint32_t *count)
 {
     const DnaRule *r = &B->rules[ri];
@@ -192,6 +194,7 @@ static int cap_take(Engine *e, Ent *x, uint32_t ri, uint32_t *count)
         c->window = win;
         c->prev_window = INT64_MIN;
     }
+    assert(c->prev_window == INT64_MIN || c->prev_window < c->window);
     uint32_t *n;
     if (win == c->window) n = &c->count;
     else if (win > c->window) {
@@ -200,8 +203,12 @@ static int cap_take(Engine *e, Ent *x, uint32_t ri, uint32_t *count)
         c->window = win;
         c->count = 0;
         n = &c->count;
-    } else if (win == c->prev_window) n = &c->prev_count;
-    else { *count = 1; return 1; }             /* older than both: not tracked */
+    } else if (win == c->prev_window || (c->prev_window != INT64_MIN && win < c->prev_window)) n = &c->prev_count;
+    else {                                      /* between the two, or older than the only one */
+        c->prev_window = win;
+        c->prev_count = 0;
+        n = &c->prev_count;
+    }
     *count = *n;
     if (*n >= r->limit) return 0;
     (*n)++;
@@ -247,7 +254,7 @@ static void points(Engine *e, Ent *x, uint32_t ri)
     if (li == DNA_NIL) return;
     LedKind lk = r->decay == DD_EXPIRE ? LED_EXPIRE : r->decay == DD_LINEAR ? LED_LINEAR
                : r->decay == DD_HALF_LIFE ? LED_HALF_LIFE : LED_PLAIN;
-    led_add(&x->ledgers[li], lk, r->decay_ms, e->now, pts);
+    led_add(&x->ledgers[li], lk, r->decay_ms, e->at, pts);      /* dated by its occurred_at */
     x->dirty = 1;
     eng_refresh(e, x, e->now);
     EffKind k = r->kind == DR_SCORE ? EFF_SCORE : EFF_INTENT;
@@ -264,7 +271,7 @@ static void points(Engine *e, Ent *x, uint32_t ri)
     jw_key(w, "ledger");
     jw_obj(w);
     jw_key(w, "at");
-    jw_time(w, e->now);
+    jw_time(w, e->at);
     jw_key(w, "points");
     jw_milli(w, pts);
     if (r->decay) {
@@ -312,6 +319,23 @@ static void prune_signals(Engine *e, Ent *x)
     x->nsignals = k;
 }
 
+static void overdue(Engine *e, Ent *x, EntSignal *s);
+
+#ifndef NDEBUG
+/* an entity holds at most one open alert per signal */
+static int open_alerts(const Ent *x, uint32_t sig)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < x->nsignals; i++) n += x->signals[i].signal == sig && x->signals[i].status == AL_OPEN;
+    return n;
+}
+#endif
+
+/* A signal is detected at the event's occurred_at and its alert is due
+ * SLA after that.  Seen again while its alert is open: the detection moves
+ * forward (never back); a late repeat, older than the latest detection of
+ * that signal, moves nothing.  A deadline already passed at `now` (a late
+ * event) makes the alert overdue at this evaluation. */
 static void signal(Engine *e, Ent *x, uint32_t ri)
 {
     const DnaRule *r = &B->rules[ri];
@@ -321,37 +345,44 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     eng_eval(e, x, ds->weight, &wv);
     int64_t weight = as_points(e, ds->weight, wv);
     prune_signals(e, x);
-    EntSignal *open = NULL;
-    for (uint32_t i = 0; i < x->nsignals; i++)
-        if (x->signals[i].signal == r->target && x->signals[i].status == AL_OPEN) open = &x->signals[i];
+    EntSignal *open = NULL, *last = NULL;
+    for (uint32_t i = 0; i < x->nsignals; i++) {
+        EntSignal *si = &x->signals[i];
+        if (si->signal != r->target) continue;
+        if (si->status == AL_OPEN) open = si;
+        if (!last || si->at > last->at) last = si;
+    }
     JsonW *w = &e->w;
-    if (open) {                                 /* seen again while its alert is open: refresh */
-        open->at = e->now;
-        open->weight = weight;
+    EntSignal *again = open ? open : last && last->at >= e->at ? last : NULL;
+    if (again) {
+        int moves = e->at > again->at && again->status == AL_OPEN;
+        if (moves) { again->at = e->at; again->weight = weight; }
         eff_begin(e, x, EFF_SIGNAL, ri);
         jw_key(w, "signal"); jw_str(w, S(ds->name));
         jw_key(w, "weight"); jw_milli(w, weight);
-        jw_key(w, "alert"); jw_int(w, (int64_t)open->alert);
+        jw_key(w, "alert"); jw_int(w, (int64_t)again->alert);
         jw_key(w, "again"); jw_bool(w, 1);
+        if (e->at < again->at) { jw_key(w, "late"); jw_bool(w, 1); }
         eff_end(e, x, EFF_SIGNAL, ri);
         return;
     }
     EntSignal *s = add_signal(x);
     if (!s) return;
     s->signal = r->target;
-    s->at = e->now;
+    s->at = e->at;
     s->weight = weight;
     s->alert = ++e->next_alert;
     s->status = AL_OPEN;
-    s->due = e->now + ds->sla_ms;
-    TimerKey k = { x->handle, r->target, TK_ALERT | (uint32_t)(s->alert & 0x0FFFFFFF) };
-    tmr_set(&e->timers, k, s->due, (int64_t)s->alert);
+    s->due = e->at + ds->sla_ms;
+    uint64_t alert = s->alert;
+    assert(open_alerts(x, r->target) == 1);
     x->dirty = 1;
     eff_begin(e, x, EFF_SIGNAL, ri);
     jw_key(w, "signal"); jw_str(w, S(ds->name));
     jw_key(w, "weight"); jw_milli(w, weight);
     jw_key(w, "decay"); eng_write_value(e, w, dna_int(ds->decay_ms), (DnaType){ .code = DT_DUR });
     jw_key(w, "priority"); jw_str(w, prio_names[ds->priority % 4]);
+    if (e->at != e->now) { jw_key(w, "detected_at"); jw_time(w, e->at); }
     eff_end(e, x, EFF_SIGNAL, ri);
     eff_begin(e, x, EFF_ALERT, ri);
     jw_key(w, "alert"); jw_int(w, (int64_t)s->alert);
@@ -359,6 +390,9 @@ static void signal(Engine *e, Ent *x, uint32_t ri)
     jw_key(w, "priority"); jw_str(w, prio_names[ds->priority % 4]);
     jw_key(w, "due"); jw_time(w, s->due);
     eff_end(e, x, EFF_ALERT, ri);
+    if (s->due <= e->now) { overdue(e, x, s); return; }
+    TimerKey k = { x->handle, r->target, TK_ALERT | (uint32_t)(alert & 0x0FFFFFFF) };
+    tmr_set(&e->timers, k, s->due, (int64_t)alert);
 }
 
 void eng_ack(Engine *e, Ent *x, uint32_t sig, uint64_t alert)
@@ -540,6 +574,55 @@ static void set_owner(Engine *e, Ent *x, const char *owner, size_t len)
     if (s != DNA_NIL) ent_set(x, s, owner ? dna_str(owner, (uint32_t)len) : dna_none());
 }
 
+/* The keys a strategy matches members by.  0 when a key it needs is
+ * absent: `territory` without a region (the argument's or the entity's
+ * `region`), `region:` given but unset, `skill_based` without skills; such
+ * a strategy matches no member. */
+static int strategy_keys(Engine *e, Ent *x, const DnaAction *a, const char *strategy, char region[128], int *has_region,
+                         const DnaArg **skills, uint32_t *nskills)
+{
+    const DnaArg *rg = arg_of(e, a, "region");
+    DnaValue rv = rg ? eng_arg(e, x, (uint32_t)(rg - B->args)) : dna_none();
+    *has_region = rv.kind == DNA_VK_STR;
+    if (*has_region) snprintf(region, 128, "%.*s", (int)rv.len, rv.u.s);
+    if (rg && !*has_region) return 0;
+    if (!strcmp(strategy, "territory") && !*has_region) {
+        uint32_t rs = eng_slot(e, x->kind, "region");
+        if (rs == DNA_NIL || x->slots[rs].kind != DNA_VK_STR) return 0;
+        snprintf(region, 128, "%.*s", (int)x->slots[rs].len, x->slots[rs].u.s);
+        *has_region = 1;
+    }
+    *skills = NULL;
+    *nskills = 0;
+    for (uint32_t i = 0; i < a->nargs; i++)
+        if (!strcmp(S(B->args[a->arg + i].key), "skill")) { if (!*skills) *skills = &B->args[a->arg + i]; (*nskills)++; }
+    if (!strcmp(strategy, "skill_based") && !*nskills) return 0;
+    return 1;
+}
+
+/* Could the arm's team assignments find a member now?  (Nothing moves.) */
+static int arm_assignable(Engine *e, Ent *x, const DnaArm *arm)
+{
+    for (uint32_t i = 0; i < arm->nactions; i++) {
+        const DnaAction *a = &B->actions[arm->action + i];
+        if (a->kind != DACT_ASSIGN || a->ref == DNA_NIL) continue;      /* an assignment to a team */
+        if (a->ref >= B->nteams) return 0;
+        const char *strategy = a->ref2 != DNA_NIL ? S(a->ref2) : "round_robin";
+        char region[128];
+        int has_region;
+        const DnaArg *skills;
+        uint32_t nskills;
+        if (!strategy_keys(e, x, a, strategy, region, &has_region, &skills, &nskills)) return 0;
+        const DnaTeam *t = &B->teams[a->ref];
+        TeamState *ts = &e->teams[a->ref];
+        int any = 0;
+        for (uint32_t m = 0; m < t->nmembers && !any && ts->current; m++)
+            any = member_ok(e, t, ts, m, has_region ? region : NULL, skills, nskills);
+        if (!any) return 0;
+    }
+    return 1;
+}
+
 /* assign: returns 0 when the strategy found nobody (routing falls back) */
 static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perform)
 {
@@ -560,21 +643,11 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
         return 1;
     }
     const char *strategy = a->ref2 != DNA_NIL ? S(a->ref2) : "round_robin";
-    DnaValue rv = arg_value(e, x, a, "region");
     char region[128];
-    int has_region = rv.kind == DNA_VK_STR;
-    if (has_region) snprintf(region, sizeof region, "%.*s", (int)rv.len, rv.u.s);
-    if (!strcmp(strategy, "territory") && !has_region) {
-        uint32_t rs = eng_slot(e, x->kind, "region");
-        if (rs != DNA_NIL && x->slots[rs].kind == DNA_VK_STR) {
-            snprintf(region, sizeof region, "%.*s", (int)x->slots[rs].len, x->slots[rs].u.s);
-            has_region = 1;
-        }
-    }
-    const DnaArg *skills = NULL;
-    uint32_t nskills = 0;
-    for (uint32_t i = 0; i < a->nargs; i++)
-        if (!strcmp(S(B->args[a->arg + i].key), "skill")) { if (!skills) skills = &B->args[a->arg + i]; nskills++; }
+    int has_region;
+    const DnaArg *skills;
+    uint32_t nskills;
+    if (!strategy_keys(e, x, a, strategy, region, &has_region, &skills, &nskills)) return 0;
     if (a->ref >= B->nteams) return 0;
     const DnaTeam *t = &B->teams[a->ref];
     TeamState *ts = &e->teams[a->ref];
@@ -608,6 +681,44 @@ static int assign(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perfor
     }
     eff_end(e, x, EFF_ASSIGN, ri);
     return 1;
+}
+
+/* "state": the values of the moment the rule fires (score, grade, intent,
+ * owner), recorded with a notification: it shows them whenever it is sent. */
+static void write_moment(Engine *e, Ent *x)
+{
+    EngView v;
+    JsonW *w = &e->w;
+    if (!eng_view(e, x, e->now, &v)) { eng_view_free(&v); return; }
+    const DnaEntity *en = &B->entities[x->kind];
+    jw_key(w, "state");
+    jw_obj(w);
+    uint32_t ss = eng_slot(e, x->kind, "score"), gs = eng_slot(e, x->kind, "grade"), ip = eng_slot(e, x->kind, "intent.primary"),
+             ic = eng_slot(e, x->kind, "intent.confidence"), os = eng_slot(e, x->kind, "owner");
+    if (ss != DNA_NIL) { jw_key(w, "score"); jw_obj(w); jw_key(w, "total"); jw_milli(w, v.slots[ss].u.i); jw_end_obj(w); }
+    if (gs != DNA_NIL) { jw_key(w, "grade"); eng_write_value(e, w, v.slots[gs], en->slots[gs].type); }
+    if (ip != DNA_NIL) {
+        jw_key(w, "intent");
+        jw_obj(w);
+        jw_key(w, "primary"); eng_write_value(e, w, v.slots[ip], en->slots[ip].type);
+        if (ic != DNA_NIL) { jw_key(w, "confidence"); jw_milli(w, v.slots[ic].u.i); }
+        jw_key(w, "points");
+        jw_obj(w);
+        for (uint32_t s = 0; s < en->nslots; s++) {
+            if (en->slots[s].kind != DS_INTENT_CATEGORY) continue;
+            const char *n = S(en->slots[s].name), *dot = strchr(n, '.');
+            jw_key(w, dot ? dot + 1 : n);
+            jw_milli(w, v.slots[s].u.i);
+        }
+        jw_end_obj(w);
+        jw_end_obj(w);
+    }
+    if (os != DNA_NIL) {
+        jw_key(w, "owner");
+        if (v.slots[os].kind == DNA_VK_STR) jw_strn(w, v.slots[os].u.s, v.slots[os].len); else jw_null(w);
+    }
+    jw_end_obj(w);
+    eng_view_free(&v);
 }
 
 /* ---- actions ------------------------------------------------------------------------- */
@@ -689,6 +800,7 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
                 write_arg(e, x, a, "channel", NULL);
             } else write_arg(e, x, a, "recipient", NULL);
             write_arg(e, x, a, "message", NULL);
+            write_moment(e, x);
             eff_end(e, x, EFF_NOTIFY, ri);
             break;
         }
@@ -726,19 +838,24 @@ static int run_arm(Engine *e, Ent *x, uint32_t ri, const DnaArm *arm)
     return 1;
 }
 
+int eng_chain_cut(Engine *e, Ent *x, uint32_t ri, const char *what, const char *name)
+{
+    assert(e->depth >= 0 && e->depth <= ENG_MAX_CHAIN);
+    if (e->depth < ENG_MAX_CHAIN) return 0;
+    eff_begin(e, x, EFF_CHAIN_CUT, ri);
+    jw_key(&e->w, what); jw_str(&e->w, name);
+    jw_key(&e->w, "depth"); jw_int(&e->w, e->depth);
+    eff_end(e, x, EFF_CHAIN_CUT, ri);
+    return 1;
+}
+
 static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a)
 {
     int perform = eng_performs(e, ri);
     JsonW *w = &e->w;
     if (a->ref >= B->nevents) return;
     const DnaEvent *ev = &B->events[a->ref];
-    if (e->depth >= ENG_MAX_CHAIN) {
-        eff_begin(e, x, EFF_CHAIN_CUT, ri);
-        jw_key(w, "event"); jw_str(w, S(ev->name));
-        jw_key(w, "depth"); jw_int(w, e->depth);
-        eff_end(e, x, EFF_CHAIN_CUT, ri);
-        return;
-    }
+    if (eng_chain_cut(e, x, ri, "event", S(ev->name))) return;
     /* the emitted event's slots, from the action's arguments (read in the
      * current context), in a frame of their own */
     DnaValue slots[256];
@@ -772,13 +889,16 @@ static void emit_event(Engine *e, Ent *x, uint32_t ri, const DnaAction *a)
     const DnaValue *saved_snap = e->snap;
     e->approving = 0;
     e->snap = NULL;
+    int64_t saved_at = e->at;
     e->evslots = slots;
     e->nevslots = n;
     e->evtype = a->ref;
     e->evid = idbuf;
+    e->at = e->now;                             /* the emitted event occurs now */
     e->depth++;
     eng_evaluate(e, x, 0);
     e->depth--;
+    e->at = saved_at;
     e->evslots = saved;
     e->nevslots = saved_n;
     e->evtype = saved_type;
@@ -851,7 +971,9 @@ void eng_route(Engine *e, Ent *x)
             else if (!chosen && arm->kind == DA_WILDCARD) chosen = arm;
             else if (!chosen && arm->kind == DA_MATCH && sv.kind == DNA_VK_INT && (uint64_t)sv.u.i == arm->pattern) chosen = arm;
         }
-        if (chosen && run_arm(e, x, ri, chosen)) return;
+        /* an arm no member can take falls to `else` before any of its
+         * actions run: only the else actions apply */
+        if (chosen && arm_assignable(e, x, chosen) && run_arm(e, x, ri, chosen)) return;
         if (els) run_arm(e, x, ri, els);
         return;
     }
@@ -866,7 +988,8 @@ static uint64_t str_hash(const char *s, uint32_t n)
     return h;
 }
 
-static int64_t scalar(DnaValue v) { return v.kind == DNA_VK_STR ? (int64_t)str_hash(v.u.s, v.len) : v.u.i; }
+int64_t eng_obs_scalar(DnaValue v) { return v.kind == DNA_VK_NONE ? 0 : v.kind == DNA_VK_STR ? (int64_t)str_hash(v.u.s, v.len) : v.u.i; }
+#define scalar eng_obs_scalar
 
 static int value_eq(DnaValue a, DnaValue b)
 {
@@ -956,6 +1079,28 @@ void eng_state_triggers(Engine *e, Ent *x)
     }
 }
 
+/* An open alert past its deadline: overdue, once; `on alert overdue` rules run. */
+static void overdue(Engine *e, Ent *x, EntSignal *s)
+{
+    uint64_t h = x->handle;
+    int64_t alert = (int64_t)s->alert;
+    s->status = AL_OVERDUE;
+    s->closed_at = e->now;
+    x->dirty = 1;
+    uint32_t sig = s->signal;
+    eff_begin(e, x, EFF_OVERDUE, DNA_NIL);
+    jw_key(&e->w, "alert"); jw_int(&e->w, alert);
+    jw_key(&e->w, "signal"); jw_str(&e->w, S(B->signals[sig].name));
+    jw_key(&e->w, "priority"); jw_str(&e->w, prio_names[B->signals[sig].priority % 4]);
+    eff_end(e, x, EFF_OVERDUE, DNA_NIL);
+    const DnaTrigger *tr = eng_trigger(e, DK_OVERDUE, x->kind);
+    for (uint32_t i = 0; tr && i < tr->nrules; i++) {
+        const DnaRule *r = &B->rules[tr->rules[i]];
+        Ent *y = eng_live(e, h);
+        if (y && (r->target == DNA_NIL || r->target == sig)) eng_run_rule(e, y, tr->rules[i]);
+    }
+}
+
 /* ---- timers ------------------------------------------------------------------------------- */
 
 void eng_after(Engine *e, uint64_t h)
@@ -975,28 +1120,16 @@ void eng_fire_timer(Engine *e, const Timer *t)
     Ent *x = eng_live(e, t->key.entity);
     if (!x) return;
     uint64_t h = x->handle;
+    int64_t saved = eng_enter(e, x);            /* the entity clock */
     eng_refresh(e, x, e->now);
+    eng_derive(e, x);
     eng_state_triggers(e, x);
     x = eng_live(e, h);
     switch (TK_KIND(t->key.slot)) {
     case TK_ALERT: {
         EntSignal *s = NULL;
         for (uint32_t i = 0; i < x->nsignals; i++) if (x->signals[i].alert == (uint64_t)t->arg) s = &x->signals[i];
-        if (!s || s->status != AL_OPEN) break;
-        s->status = AL_OVERDUE;
-        s->closed_at = e->now;
-        x->dirty = 1;
-        uint32_t sig = s->signal;
-        eff_begin(e, x, EFF_OVERDUE, DNA_NIL);
-        jw_key(&e->w, "alert"); jw_int(&e->w, t->arg);
-        jw_key(&e->w, "signal"); jw_str(&e->w, S(B->signals[sig].name));
-        jw_key(&e->w, "priority"); jw_str(&e->w, prio_names[B->signals[sig].priority % 4]);
-        eff_end(e, x, EFF_OVERDUE, DNA_NIL);
-        const DnaTrigger *tr = eng_trigger(e, DK_OVERDUE, x->kind);
-        for (uint32_t i = 0; tr && i < tr->nrules; i++) {
-            const DnaRule *r = &B->rules[tr->rules[i]];
-            if (r->target == DNA_NIL || r->target == sig) eng_run_rule(e, eng_live(e, h), tr->rules[i]);
-        }
+        if (s && s->status == AL_OPEN) overdue(e, x, s);
         break;
     }
     case TK_STAYS: {
@@ -1016,4 +1149,5 @@ void eng_fire_timer(Engine *e, const Timer *t)
         break;
     }
     eng_after(e, h);
+    eng_leave(e, h, saved);
 }

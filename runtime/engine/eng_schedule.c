@@ -159,12 +159,16 @@ void eng_fire_schedule(Engine *e, const Timer *t)
         Ent *x = e->st->ops->get(e->st, h);
         if (!x || x->merged_into || x->kind != r->entity) continue;
         e->depth = 0;
+        int64_t saved = eng_enter(e, x);        /* the entity clock */
         eng_refresh(e, x, e->now);
+        eng_derive(e, x);
         eng_state_triggers(e, x);
         x = eng_live(e, h);
-        if (!x) continue;
-        eng_run_rule(e, x, ri);
-        eng_after(e, h);
+        if (x) {
+            eng_run_rule(e, x, ri);
+            eng_after(e, h);
+        }
+        eng_leave(e, h, saved);
     }
     arm(e, ri, t->due);
 }

@@ -100,6 +100,7 @@ static void seq_exit(Engine *e, Ent *x, uint32_t qi, const char *reason, uint32_
     JsonW *w = &e->w;
     TimerKey k = { x->handle, qi, TK_SEQ };
     tmr_cancel(&e->timers, k);
+    eng_enroll_drop(x, qi);
     eff_begin(e, x, EFF_SEQUENCE_EXIT, DNA_NIL);
     jw_key(w, "sequence"); jw_str(w, S(B->sequences[qi].name));
     jw_key(w, "reason"); jw_str(w, reason);
@@ -169,7 +170,10 @@ void eng_enroll(Engine *e, Ent *x, uint32_t ri, const DnaAction *a, int perform)
     jw_key(w, "sequence"); jw_str(w, S(B->sequences[a->ref].name));
     if (already) { jw_key(w, "already"); jw_bool(w, 1); }
     eff_end(e, x, EFF_ENROLL, ri);
-    if (perform && !already) seq_run(e, x, a->ref, 0, 0);
+    if (perform && !already) {
+        eng_enroll_add(x, a->ref, e->now);
+        seq_run(e, x, a->ref, 0, 0);
+    }
 }
 
 void eng_seq_timer(Engine *e, Ent *x, const Timer *t)

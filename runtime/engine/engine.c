@@ -1,8 +1,12 @@
 /*
  * engine.c - events, entities and the order of an evaluation (engine.h).
  *
- * One evaluation of an entity, by an event or by one of its timers, runs:
- *   1. refresh the computed slots (score, components, intent) at `now`
+ * One evaluation of an entity, by an event or by one of its timers, runs
+ * at `now` = max(its own time, the entity's clock) (eng_enter), and then
+ * the entity's clock is `now` (eng_leave):
+ *   1. refresh the computed slots (score, components, intent) at `now` and
+ *      derive fields; a new entity's state is the baseline of its first
+ *      observation
  *   2. observe the watched values: changes / becomes / crosses fire here on
  *      what happened since the last evaluation (decay and expiry included)
  *   3. an event ends the sequence enrollments it is the `exit on` event of;
@@ -22,6 +26,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +195,7 @@ void eng_free(Engine *e)
         }
     dna_free(e->trig_fields, sizeof(uint32_t *) * (b->nentities ? b->nentities : 1));
     tmr_free(&e->timers);
+    dna_free(e->readbuf, e->readcap);
     jw_free(&e->w);
     jw_free(&e->tw);
     dna_free(e, sizeof *e);
@@ -272,20 +278,6 @@ int eng_truthy(Engine *e, Ent *x, uint32_t unit)
     DnaValue v;
     if (!eng_eval(e, x, unit, &v)) return 0;
     return v.kind == DNA_VK_INT ? v.u.i != 0 : v.kind == DNA_VK_STR ? v.len != 0 : 0;
-}
-
-int eng_eval_at(Engine *e, uint64_t h, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml)
-{
-    Ent *x = h ? eng_live(e, h) : NULL;
-    int64_t saved = e->now;
-    e->now = now;
-    if (x) eng_settle(e, x, now);
-    DnaState s = eng_state(e, x);
-    VmResult r = eng_vm(e, unit, &s, out);
-    e->now = saved;
-    if (r == VM_OK) return 0;
-    vm_error_text(&e->vm, e->b, msg, ml);
-    return -1;
 }
 
 void eng_value_json(Engine *e, JsonW *w, DnaValue v, DnaType t) { eng_write_value(e, w, v, t); }
@@ -393,55 +385,6 @@ void eng_first_time(Engine *e, int64_t t)
     eng_arm_schedules(e, t);
 }
 
-/* Fold b into a (a is older): fields a lacks, points, caps, signals. */
-static void merge(Engine *e, Ent *a, Ent *b)
-{
-    const DnaEntity *en = &e->b->entities[a->kind];
-    for (uint32_t s = 0; s < en->nslots && s < b->nslots; s++) {
-        uint8_t k = en->slots[s].kind;
-        if ((k == DS_IDENTITY || k == DS_DECLARED) && a->slots[s].kind == DNA_VK_NONE && b->slots[s].kind != DNA_VK_NONE)
-            ent_set(a, s, b->slots[s]);
-    }
-    for (uint32_t i = 0; i < a->nledgers && i < b->nledgers; i++) led_merge(&a->ledgers[i], &b->ledgers[i]);
-    for (uint32_t i = 0; i < b->ncaps; i++) {
-        EntCap *bc = &b->caps[i], *ac = NULL;
-        for (uint32_t j = 0; j < a->ncaps; j++) if (a->caps[j].rule == bc->rule) ac = &a->caps[j];
-        if (!ac) {
-            if (a->ncaps == a->capcaps) {
-                uint32_t nc = a->capcaps ? a->capcaps * 2 : 4;
-                EntCap *n2 = dna_realloc(a->caps, sizeof(EntCap) * a->capcaps, sizeof(EntCap) * nc);
-                if (!n2) continue;
-                a->caps = n2;
-                a->capcaps = nc;
-            }
-            a->caps[a->ncaps++] = *bc;
-        } else if (ac->window == bc->window) ac->count += bc->count;
-        else if (bc->window > ac->window) *ac = *bc;
-    }
-    for (uint32_t i = 0; i < b->nsignals; i++) {
-        if (a->nsignals == a->capsignals) {
-            uint32_t nc = a->capsignals ? a->capsignals * 2 : 4;
-            EntSignal *n2 = dna_realloc(a->signals, sizeof(EntSignal) * a->capsignals, sizeof(EntSignal) * nc);
-            if (!n2) continue;
-            a->signals = n2;
-            a->capsignals = nc;
-        }
-        a->signals[a->nsignals++] = b->signals[i];
-    }
-    a->routed |= b->routed;
-    if (b->hold_team) {                         /* one open assignment per entity: a keeps its own */
-        if (!a->hold_team) { a->hold_team = b->hold_team; a->hold_member = b->hold_member; b->hold_team = 0; }
-        else eng_release(e, b);
-    }
-    /* b's identities now name a */
-    for (uint32_t i = 0; i < en->nidentity; i++) {
-        DnaValue v = b->slots[en->identity[i]];
-        if (v.kind == DNA_VK_STR) e->st->ops->bind(e->st, a->kind, en->identity[i], v.u.s, v.len, a->handle);
-    }
-    b->merged_into = a->handle;
-    b->dirty = a->dirty = 1;
-}
-
 /* ---- envelopes ------------------------------------------------------------------ */
 
 #define REJECT(...) do { snprintf(why, whylen, __VA_ARGS__); goto reject; } while (0)
@@ -503,17 +446,19 @@ int eng_type_ok(const DnaBundle *b, DnaType t, json_t *v, DnaValue *out, char *m
 /* An entity reference in a payload: an identity value or {key: value}. */
 static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created);
 
-/* An accepted event moves time: timers due by its occurred_at fire first,
- * then it becomes the evaluation in progress. */
+/* An accepted event moves time: timers due at or before its occurred_at
+ * fire first, then it becomes the evaluation in progress, at its own
+ * time until its entity is known (eng_enter raises `now` to the entity's
+ * clock). */
 static void accept_at(Engine *e, int64_t at, const char *id, uint32_t evtype)
 {
     e->stats.events++;
-    if (e->have_clock && at < e->clock) e->stats.late++;
     eng_first_time(e, at);
     eng_advance(e, at);
     if (!e->have_clock || at > e->clock) e->clock = at;
     e->have_clock = 1;
     e->now = at;
+    e->at = at;
     e->evid = id;
     e->evtype = evtype;
     e->depth = 0;
@@ -538,7 +483,322 @@ EngResult eng_event(Engine *e, const char *json, size_t len, char *why, size_t w
     return rc;
 }
 
-static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen);
+/* The parts of an envelope every type has. */
+typedef struct Env {
+    json_t *root, *jid, *jtype, *jat, *jsub, *jdata, *jsrc;
+    const char *type;
+    int64_t at;
+    uint32_t ev, kind;          /* the bundle's event (DNA_NIL: a built-in), the subject's kind */
+    int ack, cres;
+    uint32_t ack_signal;
+    uint64_t ack_alert;
+} Env;
+
+#define REJECTF(...) do { snprintf(why, whylen, __VA_ARGS__); return 0; } while (0)
+
+static int env_head(Engine *e, Env *v, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
+    json_t *root = v->root;
+    if (!json_is_object(root)) REJECTF("an event is a JSON object");
+    v->jid = json_object_get(root, "id");
+    v->jtype = json_object_get(root, "type");
+    v->jat = json_object_get(root, "occurred_at");
+    v->jsub = json_object_get(root, "subject");
+    v->jdata = json_object_get(root, "data");
+    v->jsrc = json_object_get(root, "source");
+    if (!v->jid) REJECTF("missing \"id\"");
+    if (!json_is_string(v->jid) || !json_string_length(v->jid)) REJECTF("\"id\" must be a non-empty string");
+    if (json_string_length(v->jid) > 200) REJECTF("\"id\" is longer than 200 bytes");
+    if (!v->jtype) REJECTF("missing \"type\"");
+    if (!json_is_string(v->jtype)) REJECTF("\"type\" must be a string");
+    v->type = json_string_value(v->jtype);
+    v->ev = bundle_event(b, v->type);
+    v->ack = !strcmp(v->type, "alert_ack");
+    v->cres = v->ev == DNA_NIL && !strcmp(v->type, "connector_result");
+    if (v->ev == DNA_NIL && !v->ack && !v->cres && strcmp(v->type, "approval"))
+        REJECTF("unknown event type '%.60s'", v->type);
+    if (!v->jat) REJECTF("missing \"occurred_at\"");
+    if (!json_is_string(v->jat) || clk_parse(json_string_value(v->jat), json_string_length(v->jat), &v->at))
+        REJECTF("\"occurred_at\" must be an RFC 3339 time stamp");
+    /* timers run from one event to the next: a year 9999 would fire a
+     * daily schedule for eight thousand years */
+    if (v->at < ENG_TIME_MIN || v->at >= ENG_TIME_MAX) REJECTF("\"occurred_at\" must lie between 1970 and 2199");
+    if (v->jsrc && !json_is_string(v->jsrc)) REJECTF("\"source\" must be a string");
+    return 1;
+}
+
+static int seen(Engine *e, const Env *v)
+{
+    if (!e->st->ops->seen_event(e->st, json_string_value(v->jid), (uint32_t)json_string_length(v->jid))) return 0;
+    e->stats.duplicates++;
+    return 1;
+}
+
+/* The built-in decision on a parked workflow run: data {id, decision}. */
+static EngResult env_approval(Engine *e, Env *v, char *why, size_t whylen)
+{
+    json_t *jn = v->jdata ? json_object_get(v->jdata, "id") : NULL, *jd = v->jdata ? json_object_get(v->jdata, "decision") : NULL;
+    if (!jn || !json_is_integer(jn) || json_integer_value(jn) < 1) REJECT("\"data.id\" must be an approval id (an integer)");
+    if (!jd || !json_is_string(jd) || (strcmp(json_string_value(jd), "approve") && strcmp(json_string_value(jd), "reject")))
+        REJECT("\"data.decision\" must be \"approve\" or \"reject\"");
+    /* the envelope is well formed: the id counts as seen (a validating
+     * engine, like dnad serve's, stops here), then the decision applies */
+    if (seen(e, v)) return ENG_DUPLICATE;
+    EngPending *p = eng_pending(e, (uint64_t)json_integer_value(jn));
+    if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
+    if (p->status != PEND_OPEN)
+        REJECT("approval %lld was already %s", (long long)p->id, p->status == PEND_APPROVED ? "approved" : "rejected");
+    accept_at(e, v->at, json_string_value(v->jid), DNA_NIL);
+    /* timers that fired may have parked more runs and moved the list: look it up again */
+    eng_decide(e, eng_pending(e, (uint64_t)json_integer_value(jn)), !strcmp(json_string_value(jd), "approve"));
+    return ENG_OK;
+reject:
+    e->stats.rejected++;
+    return ENG_REJECTED;
+}
+
+/* The subject's entity kind, from "entity" or from the identities named. */
+static int env_subject(Engine *e, Env *v, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
+    if (!v->jsub || !json_is_object(v->jsub)) REJECTF("missing \"subject\" object");
+    if (v->jdata && !json_is_object(v->jdata) && !json_is_null(v->jdata)) REJECTF("\"data\" must be an object");
+    json_t *jent = json_object_get(v->jsub, "entity");
+    v->kind = DNA_NIL;
+    if (jent) {
+        if (!json_is_string(jent)) REJECTF("\"subject.entity\" must be a string");
+        v->kind = bundle_entity(b, json_string_value(jent));
+        if (v->kind == DNA_NIL) REJECTF("unknown entity '%.60s' in subject", json_string_value(jent));
+    }
+    const char *key;
+    json_t *val;
+    int nids = 0;
+    json_object_foreach(v->jsub, key, val) {
+        if (!strcmp(key, "entity")) continue;
+        uint32_t k = v->kind;
+        if (k == DNA_NIL)
+            for (uint32_t i = 0; i < b->nentities && k == DNA_NIL; i++)
+                for (uint32_t j = 0; j < b->entities[i].nidentity; j++)
+                    if (!strcmp(bundle_str(b, b->entities[i].slots[b->entities[i].identity[j]].name), key)) { k = i; break; }
+        if (k == DNA_NIL) REJECTF("\"subject.%.40s\" is not an identity of any entity", key);
+        uint32_t s = slot_named(b, k, key);
+        int is_id = 0;
+        for (uint32_t j = 0; s != DNA_NIL && j < b->entities[k].nidentity; j++) is_id |= b->entities[k].identity[j] == s;
+        if (!is_id) REJECTF("\"subject.%.40s\" is not an identity of %s", key, bundle_str(b, b->entities[k].name));
+        if (!json_is_string(val) || !json_string_length(val)) REJECTF("\"subject.%.40s\" must be a non-empty string", key);
+        v->kind = k;
+        nids++;
+    }
+    if (!nids) REJECTF("the subject names no identity");
+    return 1;
+}
+
+/* The payload into the event's slots (references resolve once accepted).
+ * -1: out of memory. */
+static int env_payload(Engine *e, Env *v, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
+    const DnaEvent *de = &b->events[v->ev];
+    if (de->nslots > e->capevslots) {
+        DnaValue *ns = dna_realloc(e->evslots, sizeof(DnaValue) * e->capevslots, sizeof(DnaValue) * de->nslots);
+        if (!ns) return -1;
+        e->evslots = ns;
+        e->capevslots = de->nslots;
+    }
+    e->nevslots = de->nslots;
+    memset(e->evslots, 0, sizeof(DnaValue) * de->nslots);
+    e->evslots[0] = dna_str(json_string_value(v->jid), (uint32_t)json_string_length(v->jid));
+    e->evslots[1] = dna_str(v->type, (uint32_t)json_string_length(v->jtype));
+    e->evslots[2] = v->jsrc ? dna_str(json_string_value(v->jsrc), (uint32_t)json_string_length(v->jsrc)) : dna_str("", 0);
+    e->evslots[3] = dna_int(v->at);
+    json_t *jdata = v->jdata && json_is_object(v->jdata) ? v->jdata : NULL;
+    const char *key;
+    json_t *val;
+    if (jdata)
+        json_object_foreach(jdata, key, val) {
+            uint32_t s = bundle_event_slot(b, v->ev, key);
+            if (s == DNA_NIL || s < 4) REJECTF("\"data.%.40s\" is not a field of %s", key, v->type);
+        }
+    for (uint32_t s = 4; s < de->nslots; s++) {
+        const DnaSlot *sl = &de->slots[s];
+        const char *fname = bundle_str(b, sl->name);
+        json_t *jv = jdata ? json_object_get(jdata, fname) : NULL;
+        if (!jv) {
+            if (!sl->type.optional && sl->dflt == DNA_NIL) REJECTF("\"data.%s\" is missing", fname);
+            e->evslots[s] = sl->dflt != DNA_NIL ? b->kvals[sl->dflt] : dna_none();
+            continue;
+        }
+        char msg[128];
+        if (sl->type.code == DT_REF) {
+            if (!json_is_string(jv) && !json_is_object(jv))
+                REJECTF("\"data.%s\" must name a %s", fname, bundle_str(b, b->entities[sl->type.ref].name));
+            continue;                           /* resolved once the event is accepted */
+        }
+        if (!eng_type_ok(b, sl->type, jv, &e->evslots[s], msg, sizeof msg)) REJECTF("\"data.%s\" %s", fname, msg);
+    }
+    return 1;
+}
+
+/* alert_ack's data: {signal}, {alert} or both. */
+static int env_ack_data(Engine *e, Env *v, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
+    json_t *jdata = v->jdata && json_is_object(v->jdata) ? v->jdata : NULL;
+    json_t *sig = jdata ? json_object_get(jdata, "signal") : NULL;
+    v->ack_signal = DNA_NIL;
+    v->ack_alert = 0;
+    if (sig) {
+        if (!json_is_string(sig)) REJECTF("\"data.signal\" must be a string");
+        for (uint32_t i = 0; i < b->nsignals; i++)
+            if (!strcmp(bundle_str(b, b->signals[i].name), json_string_value(sig))) v->ack_signal = i;
+        if (v->ack_signal == DNA_NIL) REJECTF("alert_ack names unknown signal '%.60s'", json_string_value(sig));
+    }
+    json_t *jal = jdata ? json_object_get(jdata, "alert") : NULL;
+    if (jal) {
+        if (!json_is_integer(jal) || json_integer_value(jal) < 1) REJECTF("\"data.alert\" must be an alert id (an integer)");
+        v->ack_alert = (uint64_t)json_integer_value(jal);
+    }
+    return 1;
+}
+
+/* An acknowledgement is about an entity that exists, and a named alert
+ * must be one it holds, not acknowledged yet. */
+static int env_ack_target(Engine *e, Env *v, char *why, size_t whylen)
+{
+    const DnaBundle *b = e->b;
+    const DnaEntity *en = &b->entities[v->kind];
+    uint64_t found = 0;
+    for (uint32_t i = 0; i < en->nidentity && !found; i++) {
+        json_t *jv = json_object_get(v->jsub, bundle_str(b, en->slots[en->identity[i]].name));
+        if (jv && json_is_string(jv))
+            found = e->st->ops->find(e->st, v->kind, en->identity[i], json_string_value(jv), (uint32_t)json_string_length(jv));
+    }
+    if (!found) REJECTF("alert_ack for a %s that does not exist", bundle_str(b, en->name));
+    if (!v->ack_alert) return 1;
+    Ent *y = eng_live(e, found);
+    const EntSignal *as = NULL;
+    for (uint32_t i = 0; y && i < y->nsignals; i++) if (y->signals[i].alert == v->ack_alert) as = &y->signals[i];
+    if (!as) REJECTF("the %s holds no alert %llu", bundle_str(b, en->name), (unsigned long long)v->ack_alert);
+    if (v->ack_signal != DNA_NIL && as->signal != v->ack_signal)
+        REJECTF("alert %llu is not a %s alert", (unsigned long long)v->ack_alert, bundle_str(b, b->signals[v->ack_signal].name));
+    if (as->status == AL_ACKED) REJECTF("alert %llu was already acknowledged", (unsigned long long)v->ack_alert);
+    return 1;
+}
+
+/* Attribution: the first touch is the earliest event with a source, the
+ * last touch the latest (late events fit in between); activity is the
+ * latest occurred_at. */
+static void attribute(Engine *e, Ent *x, const Env *v)
+{
+    const DnaBundle *b = e->b;
+    int64_t at = v->at;
+    if (v->jsrc) {
+        uint32_t cs = bundle_event_slot(b, v->ev, "utm_campaign");
+        DnaValue camp = cs != DNA_NIL ? e->evslots[cs] : dna_none();
+        DnaValue src = e->evslots[2];
+        uint32_t fs = eng_slot(e, x->kind, "first_touch.source"), fa = eng_slot(e, x->kind, "first_touch.at");
+        if (fs != DNA_NIL && (x->slots[fs].kind == DNA_VK_NONE ||
+                              (fa != DNA_NIL && x->slots[fa].kind == DNA_VK_INT && at < x->slots[fa].u.i))) {
+            ent_set(x, fs, src);
+            set_time_slot(e, x, "first_touch.at", at);
+            uint32_t fc = eng_slot(e, x->kind, "first_touch.campaign");
+            if (fc != DNA_NIL) ent_set(x, fc, camp);
+        }
+        uint32_t ls = eng_slot(e, x->kind, "last_touch.source"), lt = eng_slot(e, x->kind, "last_touch.at");
+        if (ls != DNA_NIL && (x->slots[ls].kind == DNA_VK_NONE || lt == DNA_NIL ||
+                              x->slots[lt].kind != DNA_VK_INT || at >= x->slots[lt].u.i)) {
+            ent_set(x, ls, src);
+            set_time_slot(e, x, "last_touch.at", at);
+            uint32_t lc = eng_slot(e, x->kind, "last_touch.campaign");
+            if (lc != DNA_NIL) ent_set(x, lc, camp);
+        }
+    }
+    uint32_t la = eng_slot(e, x->kind, "last_activity_at");
+    if (la != DNA_NIL && (x->slots[la].kind == DNA_VK_NONE || x->slots[la].u.i < at)) ent_set(x, la, dna_int(at));
+}
+
+/* The payload's references, now that the event is accepted: entities they
+ * create are evaluated (their `created` rules) before the subject. */
+static Ent *resolve_refs(Engine *e, const Env *v, Ent *x)
+{
+    const DnaBundle *b = e->b;
+    const DnaEvent *de = &b->events[v->ev];
+    for (uint32_t s = 4; s < de->nslots; s++) {
+        if (de->slots[s].type.code != DT_REF) continue;
+        json_t *jv = v->jdata ? json_object_get(v->jdata, bundle_str(b, de->slots[s].name)) : NULL;
+        if (!jv) continue;
+        json_t *sub = jv;
+        if (json_is_string(jv)) {
+            /* a bare value: the first identity of that entity */
+            const DnaEntity *te = &b->entities[de->slots[s].type.ref];
+            sub = json_object();
+            json_object_set(sub, bundle_str(b, te->slots[te->identity[0]].name), jv);
+        }
+        int c2 = 0;
+        Ent *r = resolve(e, de->slots[s].type.ref, sub, &c2);
+        if (sub != jv) json_decref(sub);
+        e->evslots[s] = r ? dna_int((int64_t)r->handle) : dna_none();
+        if (r && c2) { e->evtype = v->ev; eng_evaluate(e, r, 1); x = eng_live(e, x->handle); }
+    }
+    return x;
+}
+
+static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen)
+{
+    EngResult rc = ENG_OK;
+    Env v;
+    memset(&v, 0, sizeof v);
+    v.root = root;
+    if (!env_head(e, &v, why, whylen)) goto reject;
+    if (v.ev == DNA_NIL && !strcmp(v.type, "approval")) { rc = env_approval(e, &v, why, whylen); goto done; }
+    if (!env_subject(e, &v, why, whylen)) goto reject;
+    if (v.cres) {
+        /* the built-in response of a connector call (eng_connector.c) */
+        uint32_t mi;
+        uint64_t hs[ENG_MAX_PARAMS];
+        if (!v.jdata || !json_is_object(v.jdata)) REJECT("connector_result needs a \"data\" object");
+        if (eng_call_check(e, v.jdata, &mi, why, whylen)) goto reject;
+        if (seen(e, &v)) { rc = ENG_DUPLICATE; goto done; }
+        if (eng_call_resolve(e, v.jdata, mi, hs, why, whylen)) goto reject;
+        accept_at(e, v.at, json_string_value(v.jid), DNA_NIL);
+        eng_call_apply(e, v.jdata, mi, hs);
+        goto done;
+    }
+    if (!v.ack) {
+        int pr = env_payload(e, &v, why, whylen);
+        if (pr < 0) { rc = ENG_NOMEM; goto done; }
+        if (!pr) goto reject;
+    } else if (!env_ack_data(e, &v, why, whylen)) goto reject;
+    if (seen(e, &v)) { rc = ENG_DUPLICATE; goto done; }
+    /* the envelope is well formed, so its id counts as seen (a validating
+     * engine, like dnad serve's, stops above) */
+    if (v.ack && !env_ack_target(e, &v, why, whylen)) goto reject;
+    accept_at(e, v.at, json_string_value(v.jid), v.ack ? DNA_NIL : v.ev);
+    int created = 0;
+    Ent *x = resolve(e, v.kind, v.jsub, &created);
+    if (!x) { rc = ENG_NOMEM; goto done; }
+    if (!created && x->clock != INT64_MIN && v.at < x->clock) e->stats.late++;
+    else if (v.at < e->clock) e->stats.behind++;
+    if (!v.ack) {
+        x = resolve_refs(e, &v, x);
+        attribute(e, x, &v);
+        eng_evaluate(e, x, created);
+    } else {
+        uint64_t h = x->handle;
+        int64_t saved = eng_enter(e, x);
+        eng_ack(e, x, v.ack_signal, v.ack_alert);
+        eng_leave(e, h, saved);
+    }
+    goto done;
+reject:
+    e->stats.rejected++;
+    rc = ENG_REJECTED;
+done:
+    e->evtype = DNA_NIL;
+    e->evid = NULL;
+    return rc;
+}
 
 /* An allocation refused anywhere in the event (the store, ledgers, timers,
  * effect lines) makes it ENG_NOMEM: part of it did not happen. */
@@ -553,247 +813,8 @@ EngResult eng_event_doc(Engine *e, json_t *root, char *why, size_t whylen)
     return rc;
 }
 
-static EngResult event_doc(Engine *e, json_t *root, char *why, size_t whylen)
-{
-    const DnaBundle *b = e->b;
-    EngResult rc = ENG_OK;
-    int ack = 0;
-    uint32_t kind = DNA_NIL, ev = DNA_NIL;
-    if (!json_is_object(root)) REJECT("an event is a JSON object");
-    json_t *jid = json_object_get(root, "id"), *jtype = json_object_get(root, "type"),
-           *jat = json_object_get(root, "occurred_at"), *jsub = json_object_get(root, "subject"),
-           *jdata = json_object_get(root, "data"), *jsrc = json_object_get(root, "source");
-    if (!jid) REJECT("missing \"id\"");
-    if (!json_is_string(jid) || !json_string_length(jid)) REJECT("\"id\" must be a non-empty string");
-    if (json_string_length(jid) > 200) REJECT("\"id\" is longer than 200 bytes");
-    if (!jtype) REJECT("missing \"type\"");
-    if (!json_is_string(jtype)) REJECT("\"type\" must be a string");
-    const char *type = json_string_value(jtype);
-    ev = bundle_event(b, type);
-    ack = !strcmp(type, "alert_ack");
-    int cres = ev == DNA_NIL && !strcmp(type, "connector_result");
-    if (ev == DNA_NIL && !ack && !cres && strcmp(type, "approval")) REJECT("unknown event type '%.60s'", type);
-    int64_t at;
-    if (!jat) REJECT("missing \"occurred_at\"");
-    if (!json_is_string(jat) || clk_parse(json_string_value(jat), json_string_length(jat), &at))
-        REJECT("\"occurred_at\" must be an RFC 3339 time stamp");
-    /* timers run from one event to the next: a year 9999 would fire a
-     * daily schedule for eight thousand years */
-    if (at < ENG_TIME_MIN || at >= ENG_TIME_MAX) REJECT("\"occurred_at\" must lie between 1970 and 2199");
-    if (jsrc && !json_is_string(jsrc)) REJECT("\"source\" must be a string");
-    if (ev == DNA_NIL && !strcmp(type, "approval")) {
-        /* the built-in decision on a parked workflow run: data {id, decision} */
-        json_t *jn = jdata ? json_object_get(jdata, "id") : NULL, *jd = jdata ? json_object_get(jdata, "decision") : NULL;
-        if (!jn || !json_is_integer(jn) || json_integer_value(jn) < 1) REJECT("\"data.id\" must be an approval id (an integer)");
-        if (!jd || !json_is_string(jd) || (strcmp(json_string_value(jd), "approve") && strcmp(json_string_value(jd), "reject")))
-            REJECT("\"data.decision\" must be \"approve\" or \"reject\"");
-        /* the envelope is well formed: the id counts as seen (a validating
-         * engine, like dnad serve's, stops here), then the decision applies */
-        if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
-            e->stats.duplicates++;
-            rc = ENG_DUPLICATE;
-            goto done;
-        }
-        EngPending *p = eng_pending(e, (uint64_t)json_integer_value(jn));
-        if (!p) REJECT("there is no approval %lld", (long long)json_integer_value(jn));
-        if (p->status != PEND_OPEN)
-            REJECT("approval %lld was already %s", (long long)p->id, p->status == PEND_APPROVED ? "approved" : "rejected");
-        accept_at(e, at, json_string_value(jid), DNA_NIL);
-        /* timers that fired may have parked more runs and moved the list: look it up again */
-        eng_decide(e, eng_pending(e, (uint64_t)json_integer_value(jn)), !strcmp(json_string_value(jd), "approve"));
-        goto done;
-    }
-    if (!jsub || !json_is_object(jsub)) REJECT("missing \"subject\" object");
-    if (jdata && !json_is_object(jdata) && !json_is_null(jdata)) REJECT("\"data\" must be an object");
-    /* the subject's entity kind */
-    json_t *jent = json_object_get(jsub, "entity");
-    if (jent) {
-        if (!json_is_string(jent)) REJECT("\"subject.entity\" must be a string");
-        kind = bundle_entity(b, json_string_value(jent));
-        if (kind == DNA_NIL) REJECT("unknown entity '%.60s' in subject", json_string_value(jent));
-    }
-    const char *key;
-    json_t *val;
-    int nids = 0;
-    json_object_foreach(jsub, key, val) {
-        if (!strcmp(key, "entity")) continue;
-        uint32_t k = kind;
-        if (k == DNA_NIL)
-            for (uint32_t i = 0; i < b->nentities && k == DNA_NIL; i++)
-                for (uint32_t j = 0; j < b->entities[i].nidentity; j++)
-                    if (!strcmp(bundle_str(b, b->entities[i].slots[b->entities[i].identity[j]].name), key)) { k = i; break; }
-        if (k == DNA_NIL) REJECT("\"subject.%.40s\" is not an identity of any entity", key);
-        uint32_t s = slot_named(b, k, key);
-        int is_id = 0;
-        for (uint32_t j = 0; s != DNA_NIL && j < b->entities[k].nidentity; j++) is_id |= b->entities[k].identity[j] == s;
-        if (!is_id) REJECT("\"subject.%.40s\" is not an identity of %s", key, bundle_str(b, b->entities[k].name));
-        if (!json_is_string(val) || !json_string_length(val)) REJECT("\"subject.%.40s\" must be a non-empty string", key);
-        kind = k;
-        nids++;
-    }
-    if (!nids) REJECT("the subject names no identity");
-    if (cres) {
-        /* the built-in response of a connector call (eng_connector.c) */
-        uint32_t mi;
-        uint64_t hs[ENG_MAX_PARAMS];
-        if (!jdata || !json_is_object(jdata)) REJECT("connector_result needs a \"data\" object");
-        if (eng_call_check(e, jdata, &mi, why, whylen)) goto reject;
-        if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
-            e->stats.duplicates++;
-            rc = ENG_DUPLICATE;
-            goto done;
-        }
-        if (eng_call_resolve(e, jdata, mi, hs, why, whylen)) goto reject;
-        accept_at(e, at, json_string_value(jid), DNA_NIL);
-        eng_call_apply(e, jdata, mi, hs);
-        goto done;
-    }
-    /* payload */
-    if (!ack) {
-        const DnaEvent *de = &b->events[ev];
-        if (de->nslots > e->capevslots) {
-            DnaValue *ns = dna_realloc(e->evslots, sizeof(DnaValue) * e->capevslots, sizeof(DnaValue) * de->nslots);
-            if (!ns) { rc = ENG_NOMEM; goto done; }
-            e->evslots = ns;
-            e->capevslots = de->nslots;
-        }
-        e->nevslots = de->nslots;
-        memset(e->evslots, 0, sizeof(DnaValue) * de->nslots);
-        e->evslots[0] = dna_str(json_string_value(jid), (uint32_t)json_string_length(jid));
-        e->evslots[1] = dna_str(type, (uint32_t)json_string_length(jtype));
-        e->evslots[2] = jsrc ? dna_str(json_string_value(jsrc), (uint32_t)json_string_length(jsrc)) : dna_str("", 0);
-        e->evslots[3] = dna_int(at);
-        if (jdata && json_is_object(jdata))
-            json_object_foreach(jdata, key, val) {
-                uint32_t s = bundle_event_slot(b, ev, key);
-                if (s == DNA_NIL || s < 4) REJECT("\"data.%.40s\" is not a field of %s", key, type);
-            }
-        for (uint32_t s = 4; s < de->nslots; s++) {
-            const DnaSlot *sl = &de->slots[s];
-            const char *fname = bundle_str(b, sl->name);
-            json_t *v = jdata && json_is_object(jdata) ? json_object_get(jdata, fname) : NULL;
-            if (!v) {
-                if (!sl->type.optional && sl->dflt == DNA_NIL) REJECT("\"data.%s\" is missing", fname);
-                e->evslots[s] = sl->dflt != DNA_NIL ? b->kvals[sl->dflt] : dna_none();
-                continue;
-            }
-            char msg[128];
-            if (sl->type.code == DT_REF) {
-                if (!json_is_string(v) && !json_is_object(v)) REJECT("\"data.%s\" must name a %s", fname,
-                                                                      bundle_str(b, b->entities[sl->type.ref].name));
-                continue;                       /* resolved below, once the event is accepted */
-            }
-            if (!eng_type_ok(b, sl->type, v, &e->evslots[s], msg, sizeof msg)) REJECT("\"data.%s\" %s", fname, msg);
-        }
-    }
-    uint32_t ack_signal = DNA_NIL;
-    uint64_t ack_alert = 0;
-    if (ack) {
-        json_t *sig = jdata && json_is_object(jdata) ? json_object_get(jdata, "signal") : NULL;
-        if (sig) {
-            if (!json_is_string(sig)) REJECT("\"data.signal\" must be a string");
-            for (uint32_t i = 0; i < b->nsignals; i++)
-                if (!strcmp(bundle_str(b, b->signals[i].name), json_string_value(sig))) ack_signal = i;
-            if (ack_signal == DNA_NIL) REJECT("alert_ack names unknown signal '%.60s'", json_string_value(sig));
-        }
-        json_t *jal = jdata && json_is_object(jdata) ? json_object_get(jdata, "alert") : NULL;
-        if (jal) {
-            if (!json_is_integer(jal) || json_integer_value(jal) < 1) REJECT("\"data.alert\" must be an alert id (an integer)");
-            ack_alert = (uint64_t)json_integer_value(jal);
-        }
-    }
-    if (e->st->ops->seen_event(e->st, json_string_value(jid), (uint32_t)json_string_length(jid))) {
-        e->stats.duplicates++;
-        rc = ENG_DUPLICATE;
-        goto done;
-    }
-    if (ack) {
-        /* the envelope is well formed, so its id counts as seen (a validating
-         * engine, like dnad serve's, stops above); an acknowledgement is about
-         * an entity that exists, and a named alert must be one it holds */
-        const DnaEntity *en = &b->entities[kind];
-        uint64_t found = 0;
-        for (uint32_t i = 0; i < en->nidentity && !found; i++) {
-            json_t *v = json_object_get(jsub, bundle_str(b, en->slots[en->identity[i]].name));
-            if (v && json_is_string(v))
-                found = e->st->ops->find(e->st, kind, en->identity[i], json_string_value(v), (uint32_t)json_string_length(v));
-        }
-        if (!found) REJECT("alert_ack for a %s that does not exist", bundle_str(b, en->name));
-        if (ack_alert) {
-            Ent *y = eng_live(e, found);
-            const EntSignal *as = NULL;
-            for (uint32_t i = 0; y && i < y->nsignals; i++) if (y->signals[i].alert == ack_alert) as = &y->signals[i];
-            if (!as) REJECT("the %s holds no alert %llu", bundle_str(b, en->name), (unsigned long long)ack_alert);
-            if (ack_signal != DNA_NIL && as->signal != ack_signal)
-                REJECT("alert %llu is not a %s alert", (unsigned long long)ack_alert, bundle_str(b, b->signals[ack_signal].name));
-            if (as->status == AL_ACKED) REJECT("alert %llu was already acknowledged", (unsigned long long)ack_alert);
-        }
-    }
-    accept_at(e, at, json_string_value(jid), ack ? DNA_NIL : ev);
-    int created = 0;
-    Ent *x = resolve(e, kind, jsub, &created);
-    if (!x) { rc = ENG_NOMEM; goto done; }
-    if (!ack) {
-        const DnaEvent *de = &b->events[ev];
-        for (uint32_t s = 4; s < de->nslots; s++) {
-            if (de->slots[s].type.code != DT_REF) continue;
-            json_t *v = jdata ? json_object_get(jdata, bundle_str(b, de->slots[s].name)) : NULL;
-            if (!v) continue;
-            json_t *sub = v;
-            if (json_is_string(v)) {
-                /* a bare value: the first identity of that entity */
-                const DnaEntity *te = &b->entities[de->slots[s].type.ref];
-                sub = json_object();
-                json_object_set(sub, bundle_str(b, te->slots[te->identity[0]].name), v);
-            }
-            int c2 = 0;
-            Ent *r = resolve(e, de->slots[s].type.ref, sub, &c2);
-            if (sub != v) json_decref(sub);
-            e->evslots[s] = r ? dna_int((int64_t)r->handle) : dna_none();
-            if (r && c2) { e->evtype = ev; eng_evaluate(e, r, 1); x = eng_live(e, x->handle); }
-        }
-        /* attribution: the first touch is the earliest event with a
-         * source, the last touch the latest (late events fit in between) */
-        if (jsrc) {
-            uint32_t cs = bundle_event_slot(b, ev, "utm_campaign");
-            DnaValue camp = cs != DNA_NIL ? e->evslots[cs] : dna_none();
-            DnaValue src = e->evslots[2];
-            uint32_t fs = eng_slot(e, x->kind, "first_touch.source"), fa = eng_slot(e, x->kind, "first_touch.at");
-            if (fs != DNA_NIL && (x->slots[fs].kind == DNA_VK_NONE ||
-                                  (fa != DNA_NIL && x->slots[fa].kind == DNA_VK_INT && at < x->slots[fa].u.i))) {
-                ent_set(x, fs, src);
-                set_time_slot(e, x, "first_touch.at", at);
-                uint32_t fc = eng_slot(e, x->kind, "first_touch.campaign");
-                if (fc != DNA_NIL) ent_set(x, fc, camp);
-            }
-            uint32_t ls = eng_slot(e, x->kind, "last_touch.source"), lt = eng_slot(e, x->kind, "last_touch.at");
-            if (ls != DNA_NIL && (x->slots[ls].kind == DNA_VK_NONE || lt == DNA_NIL ||
-                                  x->slots[lt].kind != DNA_VK_INT || at >= x->slots[lt].u.i)) {
-                ent_set(x, ls, src);
-                set_time_slot(e, x, "last_touch.at", at);
-                uint32_t lc = eng_slot(e, x->kind, "last_touch.campaign");
-                if (lc != DNA_NIL) ent_set(x, lc, camp);
-            }
-        }
-        uint32_t la = eng_slot(e, x->kind, "last_activity_at");
-        if (la != DNA_NIL && (x->slots[la].kind == DNA_VK_NONE || x->slots[la].u.i < at)) ent_set(x, la, dna_int(at));
-    }
-    if (ack) {
-        eng_ack(e, x, ack_signal, ack_alert);
-    } else {
-        eng_evaluate(e, x, created);
-    }
-    goto done;
-reject:
-    e->stats.rejected++;
-    rc = ENG_REJECTED;
-done:
-    e->evtype = DNA_NIL;
-    e->evid = NULL;
-    return rc;
-}
-
-/* Find, create or merge the entity a subject names; bind its identities. */
+/* Find, create or merge the entity a subject names; bind its identities.
+ * Merging entities meet at the later of their clocks. */
 static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created)
 {
     const DnaBundle *b = e->b;
@@ -820,21 +841,16 @@ static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created)
     } else {
         uint64_t min = found[0];
         for (int k = 1; k < nf; k++) if (found[k] < min) min = found[k];
+        for (int k = 0; k < nf && nf > 1; k++) {
+            Ent *y = eng_live(e, found[k]);
+            if (y && y->clock > e->now) e->now = y->clock;
+        }
         x = eng_live(e, min);
         for (int k = 0; k < nf; k++) {
             if (found[k] == min) continue;
             Ent *y = eng_live(e, found[k]);
             if (!y || y == x) continue;
-            char ykey[256], xkey[256];
-            snprintf(ykey, sizeof ykey, "%s", eng_key_of(e, y));
-            snprintf(xkey, sizeof xkey, "%s", eng_key_of(e, x));
-            merge(e, x, y);
-            eff_begin(e, x, EFF_MERGE, DNA_NIL);
-            jw_key(&e->w, "merged");
-            jw_str(&e->w, ykey);
-            jw_key(&e->w, "into");
-            jw_str(&e->w, xkey);
-            eff_end(e, x, EFF_MERGE, DNA_NIL);
+            eng_merge(e, x, y);
         }
     }
     for (uint32_t i = 0; i < en->nidentity; i++) {
@@ -844,7 +860,7 @@ static Ent *resolve(Engine *e, uint32_t kind, json_t *subject, int *created)
         e->st->ops->bind(e->st, kind, s, json_string_value(v), (uint32_t)json_string_length(v), x->handle);
         if (x->slots[s].kind == DNA_VK_NONE) {
             ent_set(x, s, dna_str(json_string_value(v), (uint32_t)json_string_length(v)));
-            if (!*created) set_time_slot(e, x, "updated_at", e->now);
+            if (!*created) set_time_slot(e, x, "updated_at", e->now > x->clock ? e->now : x->clock);
         }
     }
     return x;
@@ -859,6 +875,7 @@ uint64_t eng_given(Engine *e, const char *kind_name, const char *json, size_t le
     json_t *root = dna_json_parse(json, len, &je);
     if (!root || !json_is_object(root)) { snprintf(why, whylen, "given: %s", root ? "not an object" : je.text); json_decref(root); return 0; }
     e->now = now;
+    e->at = now;
     eng_first_time(e, now);
     if (!e->have_clock || now > e->clock) { e->clock = now; e->have_clock = 1; }
     int created = 0;
@@ -904,56 +921,6 @@ out:
     return h;
 }
 
-/* ---- computed slots ------------------------------------------------------------- */
-
-void eng_refresh(Engine *e, Ent *x, int64_t now)
-{
-    const DnaEntity *en = &e->b->entities[x->kind];
-    const uint32_t *lo = e->ledger_of[x->kind];
-    int64_t score = 0, itotal = 0, itop = 0;
-    int64_t iprimary = -1, ncat = 0;
-    uint32_t s_score = DNA_NIL, s_prim = DNA_NIL, s_conf = DNA_NIL, s_total = DNA_NIL;
-    for (uint32_t s = 0; s < en->nslots; s++) {
-        switch (en->slots[s].kind) {
-        case DS_COMPONENT: {
-            int64_t v = led_read(&x->ledgers[lo[s]], now);
-            x->slots[s] = dna_int(v);
-            score += v;
-            break;
-        }
-        case DS_INTENT_CATEGORY: {
-            int64_t v = led_read(&x->ledgers[lo[s]], now);
-            x->slots[s] = dna_int(v);
-            itotal += v;
-            if (v > itop || iprimary < 0) { if (v > itop) { itop = v; iprimary = ncat; } else if (iprimary < 0 && v > 0) iprimary = ncat; }
-            ncat++;
-            break;
-        }
-        case DS_SCORE: s_score = s; break;
-        case DS_INTENT_PRIMARY: s_prim = s; break;
-        case DS_INTENT_CONFIDENCE: s_conf = s; break;
-        case DS_INTENT_TOTAL: s_total = s; break;
-        default: break;
-        }
-    }
-    if (s_score != DNA_NIL) x->slots[s_score] = dna_int(score);
-    if (s_total != DNA_NIL) x->slots[s_total] = dna_int(itotal);
-    if (s_prim != DNA_NIL) x->slots[s_prim] = itotal > 0 && itop > 0 ? dna_int(iprimary) : dna_none();
-    if (s_conf != DNA_NIL) x->slots[s_conf] = dna_int(itotal > 0 ? led_round((double)itop * 1000.0 / (double)itotal) : 0);
-}
-
-void eng_settle(Engine *e, Ent *x, int64_t now)
-{
-    int64_t saved = e->now;
-    uint32_t saved_type = e->evtype;
-    e->now = now;
-    e->evtype = DNA_NIL;
-    eng_refresh(e, x, now);
-    eng_derive(e, x);
-    e->now = saved;
-    e->evtype = saved_type;
-}
-
 /* ---- the order of one evaluation --------------------------------------------------- */
 
 static void run_trigger(Engine *e, Ent *x, uint8_t kind, uint32_t a)
@@ -967,12 +934,63 @@ static void run_trigger(Engine *e, Ent *x, uint8_t kind, uint32_t a)
     }
 }
 
+int64_t eng_enter(Engine *e, Ent *x)
+{
+    int64_t saved = e->now;
+    if (x && x->clock > e->now) e->now = x->clock;
+    return saved;
+}
+
+void eng_leave(Engine *e, uint64_t h, int64_t saved)
+{
+    Ent *x = eng_live(e, h);
+    /* time never runs backwards for an entity */
+    assert(!x || x->clock == INT64_MIN || e->now >= x->clock);
+    if (x && e->now > x->clock) x->clock = e->now;
+    e->now = saved;
+}
+
+/* The first "before" observation of a new entity is its state at creation
+ * (defaults, identities, derived values of that state): a state trigger
+ * fires only on a real change. */
+static void baseline(Engine *e, Ent *x)
+{
+    const uint32_t *fl = e->trig_fields[x->kind];
+    for (uint32_t fi = 0; fl[fi]; fi++) {
+        const DnaTrigger *t = &e->b->triggers[fl[fi] - 1];
+        if (t->b >= x->nslots || eng_obs_get(x, t->b)) continue;
+        DnaValue cur = x->slots[t->b];
+        eng_obs_set(e, x, t->b, cur.kind != DNA_VK_NONE, eng_obs_scalar(cur));
+    }
+}
+
+/* Activity moves inactivity timers: due the rule's duration after the
+ * latest activity (a late event's own time counts only when it is the
+ * latest), never into the entity's past. */
+static void inactivity(Engine *e, Ent *x)
+{
+    const DnaTrigger *t = eng_trigger(e, DK_TIMER_INACTIVE, x->kind);
+    uint32_t la = eng_slot(e, x->kind, "last_activity_at");
+    int64_t last = la != DNA_NIL && x->slots[la].kind == DNA_VK_INT ? x->slots[la].u.i : e->at;
+    if (last < e->at) last = e->at;
+    for (uint32_t i = 0; t && i < t->nrules; i++) {
+        const DnaRule *r = &e->b->rules[t->rules[i]];
+        TimerKey k = { x->handle, t->rules[i], TK_INACTIVE };
+        const Timer *cur = tmr_get(&e->timers, k);
+        int64_t due = last + r->duration_ms;
+        if (cur ? due != cur->due : due > e->now) tmr_set(&e->timers, k, due > e->now ? due : e->now, 0);
+    }
+}
+
 void eng_evaluate(Engine *e, Ent *x, int created)
 {
     uint64_t h = x->handle;
+    int64_t saved = eng_enter(e, x);
     eng_stage_sync(e, x);                       /* a new (or given) stage: entered now */
     eng_refresh(e, x, e->now);
-    eng_state_triggers(e, x);
+    eng_derive(e, x);
+    if (created) baseline(e, x);
+    eng_state_triggers(e, x);                   /* what happened since the last evaluation */
     x = eng_live(e, h);
     if (e->evtype != DNA_NIL) eng_seq_event(e, x);      /* `exit on EVENT` before the event's rules */
     x = eng_live(e, h);
@@ -985,19 +1003,13 @@ void eng_evaluate(Engine *e, Ent *x, int created)
     eng_stage_sync(e, x);
     eng_refresh(e, x, e->now);
     eng_derive(e, x);
-    eng_state_triggers(e, x);
+    eng_state_triggers(e, x);                   /* what this evaluation did */
     x = eng_live(e, h);
     eng_route(e, x);
     x = eng_live(e, h);
-    if (e->evtype != DNA_NIL) {                 /* activity moves inactivity timers */
-        const DnaTrigger *t = eng_trigger(e, DK_TIMER_INACTIVE, x->kind);
-        for (uint32_t i = 0; t && i < t->nrules; i++) {
-            const DnaRule *r = &e->b->rules[t->rules[i]];
-            TimerKey k = { x->handle, t->rules[i], TK_INACTIVE };
-            tmr_set(&e->timers, k, e->now + r->duration_ms, 0);
-        }
-    }
+    if (e->evtype != DNA_NIL) inactivity(e, x);
     x->dirty = 0;
+    eng_leave(e, h, saved);
 }
 
 int eng_advance(Engine *e, int64_t wm)
@@ -1006,38 +1018,24 @@ int eng_advance(Engine *e, int64_t wm)
     Timer t;
     uint32_t saved_type = e->evtype;
     const char *saved_id = e->evid;
-    int64_t saved_now = e->now;
+    int64_t saved_now = e->now, saved_at = e->at;
     e->evtype = DNA_NIL;
     e->evid = NULL;
     while (tmr_pop_due(&e->timers, wm, &t)) {
         e->stats.timers++;
         e->now = t.due;
+        e->at = t.due;
         if (!e->have_clock || t.due > e->clock) { e->clock = t.due; e->have_clock = 1; }
         eng_fire_timer(e, &t);
     }
     e->evtype = saved_type;
     e->evid = saved_id;
     e->now = saved_now;
+    e->at = saved_at;
     return dna_mem_refused() != refused ? -1 : 0;
 }
 
-/* ---- the state line of an entity (the replay contract) ------------------------------- */
-
-/* {"engagement":20.0,...}: the slots of one kind (score components or
- * intent categories), named without their "score." / "intent." prefix */
-static void write_points(const DnaBundle *b, JsonW *w, const Ent *x, uint8_t kind)
-{
-    const DnaEntity *en = &b->entities[x->kind];
-    jw_obj(w);
-    for (uint32_t s = 0; s < en->nslots; s++) {
-        if (en->slots[s].kind != kind) continue;
-        const char *n = bundle_str(b, en->slots[s].name);
-        const char *dot = strchr(n, '.');
-        jw_key(w, dot ? dot + 1 : n);
-        jw_milli(w, x->slots[s].u.i);
-    }
-    jw_end_obj(w);
-}
+/* ---- identities ------------------------------------------------------------------------ */
 
 void eng_write_identities(Engine *e, JsonW *w, const Ent *x)
 {
@@ -1050,100 +1048,4 @@ void eng_write_identities(Engine *e, JsonW *w, const Ent *x)
         eng_write_value(e, w, v, en->slots[en->identity[i]].type);
     }
     jw_end_obj(w);
-}
-
-int eng_entity_json(Engine *e, uint64_t h, int64_t now, JsonW *w)
-{
-    Ent *x = e->st->ops->get(e->st, h);
-    if (!x || x->merged_into) return 0;
-    const DnaBundle *b = e->b;
-    const DnaEntity *en = &b->entities[x->kind];
-    uint64_t refused = dna_mem_refused();
-    eng_settle(e, x, now);
-    if (dna_mem_refused() != refused) w->oom = 1;      /* a field could not be derived: the line is incomplete */
-    jw_obj(w);
-    jw_key(w, "entity"); jw_str(w, bundle_str(b, en->name));
-    jw_key(w, "key"); jw_str(w, eng_key_of(e, x));
-    jw_key(w, "identities");
-    eng_write_identities(e, w, x);
-    jw_key(w, "fields");
-    jw_obj(w);
-    uint32_t grade = DNA_NIL;
-    for (uint32_t s = 0; s < en->nslots; s++) {
-        const DnaSlot *sl = &en->slots[s];
-        if (sl->kind == DS_DERIVED && !strcmp(bundle_str(b, sl->name), "grade")) { grade = s; continue; }
-        if (sl->kind != DS_DECLARED && sl->kind != DS_DERIVED) continue;
-        if (x->slots[s].kind == DNA_VK_NONE) continue;
-        const char *name = bundle_str(b, sl->name);
-        if (!strcmp(name, "owner")) continue;
-        jw_key(w, name);
-        eng_write_value(e, w, x->slots[s], sl->type);
-    }
-    for (uint32_t s = 0; s < en->nslots; s++) {     /* attribution and times */
-        const DnaSlot *sl = &en->slots[s];
-        if (sl->kind != DS_TOUCH && sl->kind != DS_BUILTIN) continue;
-        const char *name = bundle_str(b, sl->name);
-        if (!strcmp(name, "owner") || !strcmp(name, "pipeline") || x->slots[s].kind == DNA_VK_NONE) continue;
-        jw_key(w, name);
-        eng_write_value(e, w, x->slots[s], sl->type);
-    }
-    jw_end_obj(w);
-    jw_key(w, "score");
-    jw_obj(w);
-    uint32_t ss = bundle_slot(b, x->kind, "score");
-    jw_key(w, "total"); jw_milli(w, ss != DNA_NIL ? x->slots[ss].u.i : 0);
-    jw_key(w, "components");
-    write_points(b, w, x, DS_COMPONENT);
-    jw_end_obj(w);
-    jw_key(w, "grade");
-    if (grade != DNA_NIL && x->slots[grade].kind != DNA_VK_NONE) eng_write_value(e, w, x->slots[grade], en->slots[grade].type);
-    else jw_null(w);
-    uint32_t ip = bundle_slot(b, x->kind, "intent.primary");
-    if (ip != DNA_NIL) {
-        jw_key(w, "intent");
-        jw_obj(w);
-        jw_key(w, "primary"); eng_write_value(e, w, x->slots[ip], en->slots[ip].type);
-        uint32_t ic = bundle_slot(b, x->kind, "intent.confidence");
-        jw_key(w, "confidence"); jw_milli(w, ic != DNA_NIL ? x->slots[ic].u.i : 0);
-        jw_key(w, "points");
-        write_points(b, w, x, DS_INTENT_CATEGORY);
-        jw_end_obj(w);
-    }
-    jw_key(w, "signals");
-    jw_arr(w);
-    for (uint32_t i = 0; i < x->nsignals; i++) {
-        const EntSignal *s = &x->signals[i];
-        const DnaSignal *ds = &b->signals[s->signal];
-        int64_t age = now - s->at;
-        if (ds->decay_ms > 0 && age >= ds->decay_ms) continue;
-        double f = ds->decay_ms > 0 ? 1.0 - (double)age / (double)ds->decay_ms : 1.0;
-        jw_obj(w);
-        jw_key(w, "signal"); jw_str(w, bundle_str(b, ds->name));
-        jw_key(w, "weight"); jw_milli(w, led_round((double)s->weight * f));
-        jw_key(w, "detected_at"); jw_time(w, s->at);
-        jw_end_obj(w);
-    }
-    jw_end_arr(w);
-    jw_key(w, "alerts");
-    jw_arr(w);
-    static const char *const st[] = { "open", "acknowledged", "overdue" };
-    static const char *const pr[] = { "critical", "high", "medium", "low" };
-    for (uint32_t i = 0; i < x->nsignals; i++) {
-        const EntSignal *s = &x->signals[i];
-        jw_obj(w);
-        jw_key(w, "id"); jw_int(w, (int64_t)s->alert);
-        jw_key(w, "signal"); jw_str(w, bundle_str(b, b->signals[s->signal].name));
-        jw_key(w, "priority"); jw_str(w, pr[b->signals[s->signal].priority % 4]);
-        jw_key(w, "due"); jw_time(w, s->due);
-        jw_key(w, "status"); jw_str(w, st[s->status % 3]);
-        jw_end_obj(w);
-    }
-    jw_end_arr(w);
-    uint32_t ps = bundle_slot(b, x->kind, "pipeline"), os = bundle_slot(b, x->kind, "owner");
-    jw_key(w, "pipeline");
-    if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) jw_strn(w, x->slots[ps].u.s, x->slots[ps].len); else jw_null(w);
-    jw_key(w, "owner");
-    if (os != DNA_NIL && x->slots[os].kind == DNA_VK_STR) jw_strn(w, x->slots[os].u.s, x->slots[os].len); else jw_null(w);
-    jw_end_obj(w);
-    return 1;
 }

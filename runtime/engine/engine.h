@@ -21,8 +21,14 @@
  * `connector_result` (eng_connector.c) brings back the response of a REST
  * connector call and performs the method's `set`s.
  *
- * Time: `now` is the event's occurred_at or the timer's due time; the
- * engine never reads the wall clock.  The engine is single-threaded and
+ * Time: an evaluation of an entity runs at `now` = max(its own time, the
+ * entity clock): its own time is the event's occurred_at or the timer's
+ * due time, the entity clock the latest `now` the entity was evaluated
+ * at, so time never runs backwards for an entity.  A late event (older
+ * than its entity's clock) is evaluated at the clock while what it
+ * records keeps its occurred_at (ledger entries, cap windows, signal
+ * detection, alert deadlines).  Timers due at or before an event's
+ * occurred_at fire before it.  The engine never reads the wall clock.  The engine is single-threaded and
  * deterministic: the same bundle, events and starting state give the same
  * effects byte for byte.
  */
@@ -64,6 +70,7 @@ typedef struct EngEffect {
     uint8_t mode;               /* DnaMode of the rule: live, approval, shadow */
     uint8_t external;           /* leaves the process: notify, webhook, connector, task, ... */
     uint64_t entity;            /* handle */
+    int64_t at;                 /* the evaluation's `now` (the line's "at") */
     const char *line;
     size_t len;
 } EngEffect;
@@ -71,7 +78,9 @@ typedef struct EngEffect {
 typedef void (*EngSink)(void *ud, const EngEffect *e);
 
 typedef struct EngStats {
-    uint64_t events, rejected, late, duplicates, timers;
+    uint64_t events, rejected, duplicates, timers;
+    uint64_t late;              /* older than their entity's clock: evaluated at the clock */
+    uint64_t behind;            /* older than the latest event time seen, not late for their entity */
     uint64_t effects[EFF__COUNT];
     uint64_t rule_runs;
 } EngStats;
@@ -107,19 +116,33 @@ uint64_t eng_given(Engine *e, const char *kind, const char *fields_json, size_t 
 
 /* Entities: the store's handles run 1..eng_count().  eng_entity_json()
  * writes one state line (the replay contract) for a live entity at `now`;
- * it returns 0 for a merged-away handle.  Out of memory sets w->oom. */
+ * it returns 0 for a merged-away handle.  Out of memory sets w->oom.
+ *
+ * Reads change nothing: eng_entity_json, eng_view and eng_eval_at compute
+ * the entity's values at `now` (score, components, intent, derived fields)
+ * without touching it - no ledger entry dropped, no clock moved, no
+ * observation recorded, no effect written.  Read at eng_read_time(): the
+ * later of a time (the watermark, the run's end) and the entity's clock. */
 uint64_t eng_count(const Engine *e);
 int      eng_entity_json(Engine *e, uint64_t handle, int64_t now, JsonW *w);
+int64_t  eng_read_time(const Engine *e, uint64_t handle, int64_t at);
 /* The entity's kind name and key (first identity value), for sorting. */
 const char *eng_entity_key(Engine *e, uint64_t handle, const char **kind);
 Ent     *eng_entity(Engine *e, uint64_t handle);
-/* Refresh computed slots (score, components, intent) of an entity at now. */
-void     eng_refresh(Engine *e, Ent *x, int64_t now);
-/* Refresh and re-derive (grade, ...) at now: the state a reader sees. */
-void     eng_settle(Engine *e, Ent *x, int64_t now);
+/* A view: the entity's slots as they read at `now` (a copy; strings of
+ * derived values owned by the view).  0 when out of memory. */
+typedef struct EngView {
+    DnaValue *slots;
+    uint32_t n;
+    int64_t now;
+    struct EngViewStr { char *p; size_t len; } *own;   /* the derived strings it holds */
+    uint32_t nown, capown;
+} EngView;
+int      eng_view(Engine *e, const Ent *x, int64_t now, EngView *v);
+void     eng_view_free(EngView *v);
 /* Evaluate a code unit against an entity (0: none) at `now`, as `dnac test`
- * does for its expectations.  0, or -1 with msg[] (a runtime error).  A
- * string result stays valid until the next evaluation. */
+ * does for its expectations, on a view of the entity.  0, or -1 with msg[]
+ * (a runtime error).  A string result stays valid until the next call. */
 int      eng_eval_at(Engine *e, uint64_t handle, uint32_t unit, int64_t now, DnaValue *out, char *msg, size_t ml);
 /* Whether the bundle's code runs compiled (runtime/jit/jit.h): "on: 199
  * units compiled in 12.3 ms", "off", "off (auto: ...)", "off (LLVM failed: ...)". */

@@ -74,8 +74,8 @@ static LedItem heap_pop(LedGroup *g)
     return top;
 }
 
-/* Drop entries whose life ended by `now`. */
-static void expire(LedGroup *g, int64_t now)
+/* Drop entries whose life ended by `now` (an evaluation's, never a read's). */
+static void drop_dead(LedGroup *g, int64_t now)
 {
     while (g->n && g->heap[0].due <= now) {
         LedItem it = heap_pop(g);
@@ -84,12 +84,20 @@ static void expire(LedGroup *g, int64_t now)
     }
 }
 
+void led_expire(Ledger *l, int64_t now)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->g[i].kind == LED_EXPIRE || l->g[i].kind == LED_LINEAR) drop_dead(&l->g[i], now);
+}
+
 int led_add(Ledger *l, LedKind kind, int64_t dur, int64_t at, int64_t points)
 {
     if (kind != LED_PLAIN && dur <= 0) kind = LED_PLAIN;
     LedGroup *g = group(l, kind, kind == LED_PLAIN ? 0 : dur);
     if (!g) return 0;
     if (g->kind == LED_HALF_LIFE) {
+        /* one accumulator at the latest entry: an older entry is added
+         * decayed to that moment, a newer one rebases it */
         if (g->max_at == INT64_MIN) { g->acc = (double)points; g->max_at = at; return 1; }
         if (at >= g->max_at) {
             g->acc = g->acc * pow(0.5, (double)(at - g->max_at) / (double)g->dur) + (double)points;
@@ -105,23 +113,39 @@ int led_add(Ledger *l, LedKind kind, int64_t dur, int64_t at, int64_t points)
         if (!heap_push(g, it)) return 0;
     }
     g->sum += points;
+    /* Σp·(at − base) in exact integers: entries may come in any order */
     if (g->kind == LED_LINEAR) g->sum_pt += (__int128)points * (at - g->base);
     if (at > g->max_at) g->max_at = at;
     return 1;
 }
 
-static double group_value(LedGroup *g, int64_t now)
+/* The entries of the heap below slot i whose life ended by t (due <= t),
+ * without taking them out: the heap orders by due, so a subtree whose
+ * root is still alive holds no dead entry.  The cost is the number of
+ * dead entries an evaluation has not yet dropped. */
+static void dead_sums(const LedGroup *g, uint32_t i, int64_t t, int64_t *sum, __int128 *sum_pt)
+{
+    if (i >= g->n || g->heap[i].due > t) return;
+    *sum += g->heap[i].points;
+    *sum_pt += (__int128)g->heap[i].points * (g->heap[i].at - g->base);
+    dead_sums(g, 2 * i + 1, t, sum, sum_pt);
+    dead_sums(g, 2 * i + 2, t, sum, sum_pt);
+}
+
+static double group_value(const LedGroup *g, int64_t now)
 {
     if (g->max_at == INT64_MIN) return 0;
     int64_t t = now > g->max_at ? now : g->max_at;
     switch ((LedKind)g->kind) {
     case LED_PLAIN: return (double)g->sum;
-    case LED_EXPIRE: expire(g, t); return (double)g->sum;
-    case LED_LINEAR: {
-        expire(g, t);
-        if (!g->n) return 0;
+    case LED_EXPIRE: case LED_LINEAR: {
+        int64_t dsum = 0;
+        __int128 dpt = 0;
+        dead_sums(g, 0, t, &dsum, &dpt);
+        int64_t sum = g->sum - dsum;
+        if (g->kind == LED_EXPIRE) return (double)sum;
         /* Σp·(1 − (t − at)/D) = (Σp·(D − (t − base)) + Σp·(at − base)) / D */
-        __int128 num = (__int128)g->sum * (g->dur - (t - g->base)) + g->sum_pt;
+        __int128 num = (__int128)sum * (g->dur - (t - g->base)) + (g->sum_pt - dpt);
         return (double)num / (double)g->dur;
     }
     case LED_HALF_LIFE: return g->acc * pow(0.5, (double)(t - g->max_at) / (double)g->dur);
@@ -129,7 +153,7 @@ static double group_value(LedGroup *g, int64_t now)
     return 0;
 }
 
-double led_value(Ledger *l, int64_t now)
+double led_value_at(const Ledger *l, int64_t now)
 {
     double v = 0;
     for (uint32_t i = 0; i < l->n; i++) v += group_value(&l->g[i], now);
@@ -144,7 +168,7 @@ int64_t led_round(double x)
     return (int64_t)r;
 }
 
-int64_t led_read(Ledger *l, int64_t now) { return led_round(led_value(l, now)); }
+int64_t led_read_at(const Ledger *l, int64_t now) { return led_round(led_value_at(l, now)); }
 
 int led_merge(Ledger *to, Ledger *from)
 {

@@ -17,9 +17,12 @@
  *                  to the latest entry
  *
  * A component is computed in double in group order and rounded half-even
- * to thousandths when read (led_read), so runs are reproducible byte for
- * byte.  Reads are taken at max(now, latest entry): a late event sees the
- * points it already holds undecayed rather than from the future.
+ * to thousandths when read (led_read_at), so runs are reproducible byte
+ * for byte.  Entries may be added in any order of `at` (late events keep
+ * their own time): the aggregates stay exact.  Reads are pure
+ * (led_value_at, led_read_at: nothing dropped, whatever the time read);
+ * only an evaluation drops dead entries (led_expire at the entity's clock,
+ * which never runs backwards).  Reads are taken at max(now, latest entry).
  */
 #ifndef DNA_LEDGER_H
 #define DNA_LEDGER_H
@@ -51,9 +54,14 @@ void    led_init(Ledger *l);
 void    led_free(Ledger *l);
 /* Add points; returns 0 on out of memory. */
 int     led_add(Ledger *l, LedKind kind, int64_t dur_ms, int64_t at_ms, int64_t points);
-/* The component at `now`, in double (unrounded) and rounded to thousandths. */
-double  led_value(Ledger *l, int64_t now_ms);
-int64_t led_read(Ledger *l, int64_t now_ms);
+/* The component at `now`, in double (unrounded) and rounded to
+ * thousandths.  Pure: the ledger does not change. */
+double  led_value_at(const Ledger *l, int64_t now_ms);
+int64_t led_read_at(const Ledger *l, int64_t now_ms);
+/* Drop the entries whose life ended by `now` (due <= now): the mutating
+ * half, for evaluations only.  The value at any time >= now is the same
+ * before and after. */
+void    led_expire(Ledger *l, int64_t now_ms);
 /* Round half to even to an integer number of thousandths. */
 int64_t led_round(double thousandths);
 /* Fold `from` into `to` (entity merge); `from` is left empty. */

@@ -204,6 +204,82 @@ static void note_late(Run *r, uint64_t lineno, const char *at, int64_t clock)
     r->nlate++;
 }
 
+/* One envelope: --until and --max-future first, then the engine; the
+ * counts and the reasons the summary lists. */
+static void run_doc(Run *r, const ReplayOpts *o, json_t *doc, const char *perr, uint64_t lineno)
+{
+    char why[256];
+    EngResult res;
+    if (doc && (o->has_until || o->max_future_ms > 0)) {
+        json_t *ja = json_object_get(doc, "occurred_at");
+        int64_t at;
+        if (json_is_string(ja) && !clk_parse(json_string_value(ja), json_string_length(ja), &at)) {
+            if (o->has_until && at > o->until) { r->after_until++; return; }     /* the state as of --until */
+            if (o->max_future_ms > 0 && at - o->wall_ms > o->max_future_ms) {
+                snprintf(why, sizeof why, "occurred_at is %.1f hours in the future (the limit is --max-future)",
+                         (double)(at - o->wall_ms) / 3.6e6);
+                doc = NULL;
+                perr = why;
+            }
+        }
+    }
+    if (!doc) {
+        if (perr != why) snprintf(why, sizeof why, "%s", perr);
+        res = ENG_REJECTED;
+    } else {
+        uint64_t late0 = eng_stats(r->eng)->late;
+        int64_t clock0 = eng_clock(r->eng);
+        json_t *ja = json_object_get(doc, "occurred_at");
+        char at[48];
+        snprintf(at, sizeof at, "%s", json_is_string(ja) ? json_string_value(ja) : "?");
+        res = eng_event_doc(r->eng, doc, why, sizeof why);
+        if (eng_stats(r->eng)->late > late0) note_late(r, lineno, at, clock0);
+    }
+    if (res == ENG_REJECTED || res == ENG_NOMEM) {
+        if (r->rejected < MAX_REPORTED) {
+            r->rej[r->rejected].line = lineno;
+            snprintf(r->rej[r->rejected].why, sizeof r->rej[0].why, "%s", res == ENG_NOMEM ? "out of memory" : why);
+        }
+        r->rejected++;
+    } else if (res == ENG_DUPLICATE) {
+        if (r->duplicates < MAX_REPORTED) {
+            r->dup[r->duplicates].line = lineno;
+            snprintf(r->dup[r->duplicates].why, sizeof r->dup[0].why, "duplicate event id: seen before, ignored");
+        }
+        r->duplicates++;
+    }
+}
+
+/* The events of a store, each after the watermark recorded with it, as
+ * the daemon ran them; then exactly to the watermark it reached. */
+static int run_source(Run *r, const ReplayOpts *o)
+{
+    const RepSource *src = o->source;
+    double t0 = now_s();
+    int64_t adv = INT64_MIN;
+    const char *body;
+    size_t len;
+    int64_t wm;
+    int has_wm, rc;
+    char why[256];
+    while ((rc = src->next(src->ud, &body, &len, &wm, &has_wm, why, sizeof why)) == 1) {
+        r->lines++;
+        if (has_wm && wm > adv) { eng_advance(r->eng, wm); adv = wm; }
+        JsonError je;
+        json_t *doc = dna_json_parse(body, len, &je);
+        char perr[96];
+        if (!doc) snprintf(perr, sizeof perr, "malformed JSON at column %d: %.60s", je.column, je.text);
+        run_doc(r, o, doc, perr, r->lines);
+        json_decref(doc);
+    }
+    if (rc < 0) { fprintf(stderr, "dnad: cannot read the store: %s\n", why); return 2; }
+    if (src->has_final && src->final_wm > adv) eng_advance(r->eng, src->final_wm);
+    int64_t c = eng_clock(r->eng);
+    r->final = o->has_until ? o->until : src->has_final && src->final_wm > c ? src->final_wm : c;
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
 static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *effects)
 {
     memset(r, 0, sizeof *r);
@@ -214,6 +290,7 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     r->st = store_mem_new();
     r->eng = r->st ? eng_new(b, r->st, sink, r) : NULL;
     if (!r->eng) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
+    if (o->source) return run_source(r, o);
     Pipe *p = calloc(1, sizeof *p);
     if (!p) { fprintf(stderr, "dnad: out of memory\n"); return 2; }
     p->in = strcmp(o->events, "-") ? fopen(o->events, "rb") : stdin;
@@ -232,7 +309,6 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
     uint64_t done_bytes = 0;
     pthread_create(&rt, NULL, reader, p);
     for (int i = 0; i < nthreads; i++) pthread_create(&pt[i], NULL, parser, p);
-    char why[256];
     for (;;) {
         pthread_mutex_lock(&p->mu);
         Batch *bt = &p->ring[p->next_take % RING];
@@ -244,45 +320,10 @@ static int run_events(Run *r, const DnaBundle *b, const ReplayOpts *o, FILE *eff
         for (uint32_t i = 0; i < bt->n; i++) {
             uint64_t lineno = bt->first_line + i;
             r->lines = lineno;
-            EngResult res;
             if (!bt->doc[i] && !bt->err[i][0]) continue;          /* blank lines are not events */
-            if (bt->doc[i] && o->has_until) {                     /* the state as of --until */
-                json_t *ja = json_object_get(bt->doc[i], "occurred_at");
-                int64_t at;
-                if (json_is_string(ja) && !clk_parse(json_string_value(ja), json_string_length(ja), &at) && at > o->until) {
-                    json_decref(bt->doc[i]);
-                    bt->doc[i] = NULL;
-                    r->after_until++;
-                    continue;
-                }
-            }
-            if (!bt->doc[i]) {
-                snprintf(why, sizeof why, "%s", bt->err[i]);
-                res = ENG_REJECTED;
-            } else {
-                uint64_t late0 = eng_stats(r->eng)->late;
-                int64_t clock0 = eng_clock(r->eng);
-                json_t *ja = json_object_get(bt->doc[i], "occurred_at");
-                char at[48];
-                snprintf(at, sizeof at, "%s", json_is_string(ja) ? json_string_value(ja) : "?");
-                res = eng_event_doc(r->eng, bt->doc[i], why, sizeof why);
-                if (eng_stats(r->eng)->late > late0) note_late(r, lineno, at, clock0);
-                json_decref(bt->doc[i]);
-                bt->doc[i] = NULL;
-            }
-            if (res == ENG_REJECTED || res == ENG_NOMEM) {
-                if (r->rejected < MAX_REPORTED) {
-                    r->rej[r->rejected].line = lineno;
-                    snprintf(r->rej[r->rejected].why, sizeof r->rej[0].why, "%s", res == ENG_NOMEM ? "out of memory" : why);
-                }
-                r->rejected++;
-            } else if (res == ENG_DUPLICATE) {
-                if (r->duplicates < MAX_REPORTED) {
-                    r->dup[r->duplicates].line = lineno;
-                    snprintf(r->dup[r->duplicates].why, sizeof r->dup[0].why, "duplicate event id: seen before, ignored");
-                }
-                r->duplicates++;
-            }
+            run_doc(r, o, bt->doc[i], bt->err[i], lineno);
+            if (bt->doc[i]) json_decref(bt->doc[i]);
+            bt->doc[i] = NULL;
         }
         done_bytes += bt->buflen;                       /* each line and its newline (a NUL here) */
         if (show) progress(r, done_bytes, t0, size, &next);
@@ -398,9 +439,12 @@ static void business(Run *r, FILE *out, int markdown)
         if (!x || x->merged_into) continue;
         uint32_t gs = bundle_slot(r->b, x->kind, "grade"), ps = bundle_slot(r->b, x->kind, "pipeline");
         if (gs != DNA_NIL) {
-            eng_settle(r->eng, x, r->final);
-            DnaValue v = x->slots[gs];
-            if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+            EngView vw;                         /* a read: the entity does not change */
+            if (eng_view(r->eng, x, r->final, &vw)) {
+                DnaValue v = vw.slots[gs];
+                if (v.kind == DNA_VK_STR) tally(grades, &ng, 32, v.u.s, v.len);
+            }
+            eng_view_free(&vw);
         }
         if (ps != DNA_NIL && x->slots[ps].kind == DNA_VK_STR) tally(pipes, &np, 32, x->slots[ps].u.s, x->slots[ps].len);
         for (uint32_t i = 0; i < x->nsignals; i++) {

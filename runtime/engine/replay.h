@@ -18,6 +18,19 @@
 #include "bundle/bundle.h"
 #include <stdio.h>
 
+/* Events from a store instead of a file (`dnad replay --from sqlite:PATH`):
+ * next() gives the next envelope in acceptance order and the watermark the
+ * daemon had advanced to before it (has_wm 0: none); 1: one more, 0: the
+ * end, -1: an error (why[]).  final_wm: the watermark the daemon reached
+ * after the last one: replay advances exactly there, so its effects are
+ * the daemon's, byte for byte. */
+typedef struct RepSource {
+    int (*next)(void *ud, const char **body, size_t *len, int64_t *wm, int *has_wm, char *why, size_t wl);
+    void *ud;
+    int64_t final_wm;
+    int has_final;
+} RepSource;
+
 typedef struct ReplayOpts {
     const char *events;         /* JSONL file, "-" for stdin */
     const char *out;            /* directory */
@@ -28,6 +41,9 @@ typedef struct ReplayOpts {
     int markdown;               /* the summary as markdown */
     int quiet;
     int threads;                /* parser threads; the engine is one thread whatever this is */
+    const RepSource *source;    /* or NULL: events from the file */
+    int64_t max_future_ms;      /* an occurred_at further ahead of wall_ms is refused; 0: no limit */
+    int64_t wall_ms;            /* the wall clock when the run started (read by dnad, not here) */
     uint64_t limit;             /* rows of the baseline diff's table; 0: 50 */
     int effects;                /* what effects.jsonl holds: REP_EFFECTS_* */
 } ReplayOpts;

@@ -157,15 +157,15 @@ typedef struct Facts {
     uint32_t alerts, actions;
 } Facts;
 
-static void slot_text(Run *r, Ent *x, const char *name, char *out, size_t n)
+static void slot_text(Run *r, Ent *x, const DnaValue *slots, const char *name, char *out, size_t n)
 {
     out[0] = 0;
     uint32_t s = bundle_slot(r->b, x->kind, name);
-    if (s == DNA_NIL || x->slots[s].kind == DNA_VK_NONE) return;
-    if (x->slots[s].kind == DNA_VK_STR) { snprintf(out, n, "%.*s", (int)x->slots[s].len, x->slots[s].u.s); return; }
+    if (s == DNA_NIL || slots[s].kind == DNA_VK_NONE) return;
+    if (slots[s].kind == DNA_VK_STR) { snprintf(out, n, "%.*s", (int)slots[s].len, slots[s].u.s); return; }
     JsonW w;
     jw_init(&w);
-    eng_write_value(r->eng, &w, x->slots[s], r->b->entities[x->kind].slots[s].type);
+    eng_write_value(r->eng, &w, slots[s], r->b->entities[x->kind].slots[s].type);
     if (w.n >= 2 && w.p[0] == '"') snprintf(out, n, "%.*s", (int)(w.n - 2), w.p + 1);
     else if (w.n && strncmp(w.p, "null", w.n)) snprintf(out, n, "%.*s", (int)w.n, w.p);
     jw_free(&w);
@@ -177,13 +177,15 @@ static void facts(Run *r, uint64_t h, Facts *f)
     Ent *x = eng_entity(r->eng, h);
     if (!x) return;
     f->present = 1;
-    eng_settle(r->eng, x, r->final);
+    EngView v;                                  /* a read at the run's end: the entity does not change */
+    if (!eng_view(r->eng, x, r->final, &v)) { eng_view_free(&v); return; }
     uint32_t ss = bundle_slot(r->b, x->kind, "score");
-    if (ss != DNA_NIL && x->slots[ss].kind == DNA_VK_INT) f->score = x->slots[ss].u.i;
-    slot_text(r, x, "grade", f->grade, sizeof f->grade);
-    slot_text(r, x, "intent.primary", f->intent, sizeof f->intent);
-    slot_text(r, x, "pipeline", f->pipeline, sizeof f->pipeline);
-    slot_text(r, x, "owner", f->owner, sizeof f->owner);
+    if (ss != DNA_NIL && v.slots[ss].kind == DNA_VK_INT) f->score = v.slots[ss].u.i;
+    slot_text(r, x, v.slots, "grade", f->grade, sizeof f->grade);
+    slot_text(r, x, v.slots, "intent.primary", f->intent, sizeof f->intent);
+    slot_text(r, x, v.slots, "pipeline", f->pipeline, sizeof f->pipeline);
+    slot_text(r, x, v.slots, "owner", f->owner, sizeof f->owner);
+    eng_view_free(&v);
     f->alerts = x->nsignals;
     uint64_t from, to;
     acts_of(r, h, &from, &to);

@@ -21,13 +21,18 @@
 
 #include <stdint.h>
 
-typedef struct EntCap {         /* a rule's applications in its window */
+typedef struct EntCap {         /* a capped rule's applications: the two latest windows it applied in */
     uint32_t rule;
     uint32_t count;
-    int64_t window;
-    uint32_t prev_count;        /* the window before, for late events */
+    int64_t window;             /* the latest (start of the calendar window of occurred_at; 0: per entity) */
+    uint32_t prev_count;        /* the one before it, INT64_MIN when none: late applications count here */
     int64_t prev_window;
 } EntCap;
+
+typedef struct EntEnroll {      /* an enrollment in a sequence (its timer holds the next step) */
+    uint32_t seq;
+    int64_t at;                 /* enrolled */
+} EntEnroll;
 
 typedef struct EntObs {         /* the last observation of a watched slot */
     uint32_t slot;
@@ -67,6 +72,10 @@ typedef struct Ent {
     int64_t stage_seen;         /* the `stage` value last seen (enum index) */
     uint32_t hold_team;         /* an open assignment this entity holds: team + 1, 0 = none */
     uint32_t hold_member;       /* ... and the member's index in the team */
+    int64_t clock;              /* the entity clock: the latest `now` it was evaluated at; INT64_MIN: never */
+    EntEnroll *enrolls;
+    uint32_t nenrolls, capenrolls;
+    uint64_t deal;              /* the latest deal `create deal` made for it (handle), 0: none */
 } Ent;
 
 /* ---- slot values owned by the entity ---- */

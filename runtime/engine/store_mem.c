@@ -39,13 +39,14 @@ void ent_free(Ent *e)
     dna_free(e->caps, sizeof(EntCap) * e->capcaps);
     dna_free(e->obs, sizeof(EntObs) * e->capobs);
     dna_free(e->signals, sizeof(EntSignal) * e->capsignals);
+    dna_free(e->enrolls, sizeof(EntEnroll) * e->capenrolls);
     dna_free(e, sizeof *e);
 }
 
 uint64_t ent_bytes(const Ent *e)
 {
     uint64_t b = sizeof *e + sizeof(DnaValue) * e->nslots + sizeof(Ledger) * e->nledgers +
-                 sizeof(EntCap) * e->capcaps + sizeof(EntObs) * e->capobs + sizeof(EntSignal) * e->capsignals;
+                 sizeof(EntCap) * e->capcaps + sizeof(EntObs) * e->capobs + sizeof(EntSignal) * e->capsignals + sizeof(EntEnroll) * e->capenrolls;
     for (uint32_t i = 0; i < e->nslots; i++)
         if (e->slots[i].kind == DNA_VK_STR) b += e->slots[i].len + 1;
     for (uint32_t i = 0; i < e->nledgers; i++) b += led_bytes(&e->ledgers[i]);
@@ -301,6 +302,7 @@ static Ent *m_create(Store *s, uint32_t kind, uint32_t nslots, uint32_t nledgers
     Ent *e = dna_malloc(sizeof *e);
     if (!e) return NULL;
     memset(e, 0, sizeof *e);
+    e->clock = INT64_MIN;
     e->slots = dna_malloc(sizeof(DnaValue) * (nslots ? nslots : 1));
     e->ledgers = dna_malloc(sizeof(Ledger) * (nledgers ? nledgers : 1));
     if (!e->slots || !e->ledgers) {

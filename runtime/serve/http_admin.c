@@ -88,14 +88,11 @@ static int64_t view_time(Srv *s)
 /* When an operator's action happens (emu held; mu after it, the lock order). */
 static int64_t action_time(Srv *s)
 {
-    int64_t t = INT64_MIN;
+    /* the daemon's now: the wall clock once live, else the latest
+     * accepted occurred_at (a built-in envelope never makes it live) */
     pthread_mutex_lock(&s->mu);
-    if (s->have_occ) t = s->max_occ;
-    if (s->watermark > t) t = s->watermark;
+    int64_t t = srv_now_locked(s, srv_wall_ms());
     pthread_mutex_unlock(&s->mu);
-    if (eng_clock(s->eng) > t) t = eng_clock(s->eng);
-    int64_t wall = srv_wall_ms();
-    if (s->cfg.wall_clock || t == INT64_MIN) { if (wall > t) t = wall; }
     return t;
 }
 

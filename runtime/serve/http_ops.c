@@ -30,37 +30,8 @@ static uint64_t root_of(Engine *e, uint64_t h)
     return 0;
 }
 
-/* Write the state line without leaving the entity changed. */
-static int render(Srv *s, uint64_t h, int64_t now, JsonW *w)
-{
-    Ent *x = eng_entity(s->eng, h);
-    if (!x) return 0;
-    uint32_t n = x->nslots;
-    DnaValue *saved = dna_malloc(sizeof(DnaValue) * (n ? n : 1));
-    if (!saved) return 0;
-    for (uint32_t i = 0; i < n; i++) {
-        saved[i] = x->slots[i];
-        if (saved[i].kind == DNA_VK_STR) {
-            char *c = dna_strndup(saved[i].u.s, saved[i].len);
-            if (!c) saved[i] = dna_none();
-            else saved[i].u.s = c;
-        }
-    }
-    uint8_t dirty = x->dirty;
-    s->rendering = 1;
-    int ok = eng_entity_json(s->eng, h, now, w);
-    s->rendering = 0;
-    x = eng_entity(s->eng, h);
-    for (uint32_t i = 0; i < n; i++) {
-        DnaValue a = x->slots[i], b = saved[i];
-        int same = a.kind == b.kind && (a.kind != DNA_VK_STR ? a.u.i == b.u.i : a.len == b.len && !memcmp(a.u.s, b.u.s, a.len));
-        if (!same) ent_set(x, i, b);
-        if (b.kind == DNA_VK_STR) dna_free((void *)b.u.s, (size_t)b.len + 1);
-    }
-    x->dirty = dirty;
-    dna_free(saved, sizeof(DnaValue) * (n ? n : 1));
-    return ok;
-}
+/* The state line: a read, which changes nothing in the engine (eng_read.c). */
+static int render(Srv *s, uint64_t h, int64_t now, JsonW *w) { return eng_entity_json(s->eng, h, now, w); }
 
 static int entity(Srv *s, const char *kind, const char *key, int with_trace, char **out);
 
@@ -84,10 +55,12 @@ static int entity(Srv *s, const char *kind, const char *key, int with_trace, cha
         h = s->st->ops->find(s->st, k, en->identity[i], key, (uint32_t)strlen(key));
     h = h ? root_of(s->eng, h) : 0;
     if (h) {
+        /* at the later of the watermark and the entity's clock */
         pthread_mutex_lock(&s->mu);
         int64_t now = s->watermark;
         pthread_mutex_unlock(&s->mu);
-        if (eng_clock(s->eng) > now) now = eng_clock(s->eng);
+        if (now == INT64_MIN) now = eng_clock(s->eng);
+        now = eng_read_time(s->eng, h, now);
         jw_obj(&w);
         jw_key(&w, "state");
         if (!render(s, h, now, &w)) jw_null(&w);
@@ -167,7 +140,8 @@ int srv_event(Srv *s, const char *id, char **out)
     pthread_mutex_lock(&s->rmu);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->rdb, "SELECT seq, type, occurred_at, received_at, late, status, error, processed_at, "
-                                   "(SELECT count(*) FROM effects f WHERE f.tenant = e.tenant AND f.event_id = e.id) "
+                                   "(SELECT count(*) FROM effects f WHERE f.tenant = e.tenant AND f.event_id = e.id), "
+                                   "(SELECT count(*) FROM outbox o WHERE o.tenant = e.tenant AND o.event_id = e.id AND o.status = 'history') "
                                    "FROM events e WHERE tenant = '" DB_TENANT "' AND id = ?", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -185,6 +159,8 @@ int srv_event(Srv *s, const char *id, char **out)
             jw_key(&w, "processed_at");
             if (sqlite3_column_type(st, 7) == SQLITE_NULL) jw_null(&w); else jw_time(&w, sqlite3_column_int64(st, 7));
             jw_key(&w, "effects"); jw_int(&w, sqlite3_column_int64(st, 8));
+            /* external effects recorded before the daemon went live: not delivered */
+            jw_key(&w, "history"); jw_int(&w, sqlite3_column_int64(st, 9));
             jw_end_obj(&w);
         }
     } else code = 503;
@@ -213,14 +189,17 @@ int srv_metrics(Srv *s, char **out)
     if (!f) { *out = srv_err("out of memory"); return 503; }
     uint64_t rule_runs = 0, entities = 0;
     pthread_mutex_lock(&s->emu);
-    if (s->eng) { rule_runs = eng_stats(s->eng)->rule_runs; entities = eng_count(s->eng); }
+    uint64_t entity_late = 0;
+    if (s->eng) { rule_runs = eng_stats(s->eng)->rule_runs; entities = eng_count(s->eng); entity_late = eng_stats(s->eng)->late; }
     pthread_mutex_unlock(&s->emu);
     pthread_mutex_lock(&s->rmu);
     int64_t pending = db_scalar(s->rdb, "SELECT count(*) FROM events WHERE tenant = '" DB_TENANT "' AND status = 'pending'");
     int64_t outbox = db_scalar(s->rdb, "SELECT count(*) FROM outbox WHERE tenant = '" DB_TENANT "' AND status = 'pending'");
     int64_t dead = db_scalar(s->rdb, "SELECT count(*) FROM outbox WHERE tenant = '" DB_TENANT "' AND status = 'dead'");
+    int64_t history = db_scalar(s->rdb, "SELECT count(*) FROM outbox WHERE tenant = '" DB_TENANT "' AND status = 'history'");
     pthread_mutex_unlock(&s->rmu);
     pthread_mutex_lock(&s->mu);
+    int64_t live_at = s->live_at;
     type_counter(f, s, "dna_events_received_total", "Events accepted and durable, by type.", s->in_by_type);
     type_counter(f, s, "dna_events_processed_total", "Events the engine processed, by type.", s->done_by_type);
     type_counter(f, s, "dna_events_failed_total", "Events the engine refused at processing, by type.", s->failed_by_type);
@@ -232,6 +211,12 @@ int srv_metrics(Srv *s, char **out)
                "# TYPE dna_events_duplicate_total counter\ndna_events_duplicate_total %llu\n", (unsigned long long)s->duplicates);
     fprintf(f, "# HELP dna_events_late_total Events older than the watermark when accepted.\n"
                "# TYPE dna_events_late_total counter\ndna_events_late_total %llu\n", (unsigned long long)s->late);
+    fprintf(f, "# HELP dna_events_entity_late_total Events older than their entity's clock, evaluated at the clock.\n"
+               "# TYPE dna_events_entity_late_total counter\ndna_events_entity_late_total %llu\n", (unsigned long long)entity_late);
+    fprintf(f, "# HELP dna_live Whether the daemon is live (an accepted event came within the lateness of the wall clock).\n"
+               "# TYPE dna_live gauge\ndna_live %d\n", live_at != INT64_MIN);
+    fprintf(f, "# HELP dna_outbox_history External effects of evaluations before the daemon went live: recorded, not delivered.\n"
+               "# TYPE dna_outbox_history gauge\ndna_outbox_history %lld\n", (long long)history);
     fprintf(f, "# HELP dna_requests_rejected_total Intake requests refused, by status.\n# TYPE dna_requests_rejected_total counter\n"
                "dna_requests_rejected_total{code=\"400\"} %llu\ndna_requests_rejected_total{code=\"401\"} %llu\n"
                "dna_requests_rejected_total{code=\"413\"} %llu\ndna_requests_rejected_total{code=\"422\"} %llu\n",

@@ -263,6 +263,9 @@ void *srv_committer(void *arg)
         ok = ok && db_exec(s->wdb, "BEGIN IMMEDIATE") == 0;
         if (!ok && why == JOB_STORE && locked && sqlite3_errcode(s->wdb) == SQLITE_BUSY) why = JOB_BUSY;
         uint64_t nfresh = 0, nlate = 0;
+        pthread_mutex_lock(&s->mu);
+        int64_t live_at = s->live_at, went_live = INT64_MIN;
+        pthread_mutex_unlock(&s->mu);
         for (Job *j = jobs; ok && j; j = j->next)
             for (size_t i = 0; ok && i < j->n; i++) {
                 Env *v = &j->env[i];
@@ -284,9 +287,17 @@ void *srv_committer(void *arg)
                 nfresh += (uint64_t)v->fresh;
                 if (v->fresh && late) {
                     nlate++;
-                    slog("warn", "late event", "id", SL_STR, v->id, "occurred_at_ms", SL_INT, v->at, "watermark_ms", SL_INT, wm, NULL);
+                    slog("warn", "event behind the watermark", "id", SL_STR, v->id, "occurred_at_ms", SL_INT, v->at,
+                         "watermark_ms", SL_INT, wm, NULL);
                 }
+                /* the daemon goes live with the first accepted event within
+                 * the lateness of the wall clock (a backfill never does, nor
+                 * a built-in envelope); import runs without a wall clock */
+                if (v->fresh && live_at == INT64_MIN && went_live == INT64_MIN && !s->cfg.import_path &&
+                    !srv_builtin_type(v->type) && wall - v->at <= s->cfg.lateness_ms)
+                    went_live = v->at;
             }
+        if (ok && went_live != INT64_MIN) ok = db_meta_set(s->wdb, "live_at", went_live) == 0;
         if (ok && db_exec(s->wdb, "COMMIT") != 0) ok = 0;
         if (!ok && locked) db_exec(s->wdb, "ROLLBACK");
         if (locked) pthread_mutex_unlock(&s->wmu);
@@ -304,6 +315,11 @@ void *srv_committer(void *arg)
             j->done = 1;
         }
         if (ok) { s->commits++; s->committed_events += nfresh; s->late += nlate; }
+        if (ok && went_live != INT64_MIN && s->live_at == INT64_MIN) {
+            s->live_at = went_live;
+            slog("info", "live: an accepted event is within the lateness of the wall clock; the watermark follows the "
+                 "wall clock from now on, and earlier evaluations stay history", "live_at_ms", SL_INT, went_live, NULL);
+        }
         pthread_cond_broadcast(&s->donecond);
         if (nfresh) pthread_cond_signal(&s->workcond);
         pthread_mutex_unlock(&s->mu);
@@ -312,6 +328,11 @@ void *srv_committer(void *arg)
     return NULL;
 }
 
+
+int srv_builtin_type(const char *type)
+{
+    return !strcmp(type, "alert_ack") || !strcmp(type, "approval") || !strcmp(type, "connector_result");
+}
 
 Engine *srv_new_validator(const DnaBundle *b, Store **st)
 {

@@ -84,6 +84,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
     s->cfg = *cfg;
     s->started_ms = srv_wall_ms();
     s->watermark = INT64_MIN;
+    s->live_at = INT64_MIN;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->emu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
@@ -116,6 +117,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
 
     if (!s->in_by_type || !s->done_by_type || !s->failed_by_type) goto out;
     if (open_store(s, cfg)) goto out;
+    if (cfg->import_path && srv_import_refused(s)) { rc = 1; goto out; }
     if (s->ddb) ckpt_not_in_commit(s->ddb);     /* see checkpoint.h */
     if (!(ck = ckpt_start(cfg->db_path, (sqlite3 *[]){ s->wdb, s->pdb, s->rdb }, 3, err, sizeof err))) goto out;
     if (!(s->val = srv_new_validator(b, &s->valst))) goto out;
@@ -129,6 +131,7 @@ int srv_run(const DnaBundle *b, const SrvConfig *cfg)
         if (pthread_create(&td, NULL, srv_deliverer, s)) goto out;
         have_d = 1;
     }
+    if (cfg->import_path) { rc = srv_import(s); goto out; }        /* dnad import: no HTTP, stop when run */
     if (!(http = http_start(s, err, sizeof err))) {
         slog("error", "cannot listen", "error", SL_STR, err, NULL);
         goto out;

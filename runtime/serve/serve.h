@@ -32,6 +32,8 @@ typedef struct SrvConfig {
     int64_t request_timeout_ms;     /* and its body within this (0: 60 s) */
     int64_t retry_base_ms;          /* the first delivery backoff is about this long (default 1 s) */
     int no_delivery;                /* effects wait in the outbox (another process delivers) */
+    int deliver_history;            /* history (effects of evaluations before the daemon went live) is delivered too */
+    const char *import_path;        /* `dnad import`: load this JSONL file into an empty store, run it, stop */
 } SrvConfig;
 
 /* Run until SIGTERM / SIGINT.  Returns the exit status: 0 after a clean

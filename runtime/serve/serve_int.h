@@ -9,7 +9,7 @@
  * holding one may take only those after it):
  *
  *   reload_mu  one reload at a time (srv_reload, held while it waits)
- *   emu        the worker's engine and store: eng, st, rendering (worker,
+ *   emu        the worker's engine and store: eng, st (worker,
  *              reload's swap, the operator API's reads, delivery's hooks)
  *   vmu        the validating engine: val, valst (intake; the swap takes
  *              it inside emu to replace both engines at once)
@@ -101,12 +101,14 @@ typedef struct Srv {
     int have_occ;
     int64_t last_arrival;           /* wall clock of the last accepted event, 0: none */
     int64_t watermark;              /* what the engine was advanced to (persisted in meta) */
+    int64_t live_at;                /* the moment the daemon went live: the occurred_at of the first
+                                     * accepted event within the lateness of the wall clock (never a
+                                     * built-in envelope); INT64_MIN: not yet.  In meta "live_at" */
 
     /* engines (under emu) */
     pthread_mutex_t emu;
     Engine *eng;                    /* the worker's, the live state */
     Store *st;
-    int rendering;                  /* the operator API is reading: effects are not the worker's */
     pthread_mutex_t vmu;            /* the validator's own lock: intake does not wait for the worker */
     Engine *val;                    /* validates envelopes: its store has seen every id (under vmu) */
     Store *valst;
@@ -137,9 +139,10 @@ typedef struct Srv {
 
     /* counters (under mu) */
     uint64_t *in_by_type, *done_by_type, *failed_by_type;   /* nevents + 1 */
-    uint64_t duplicates, late, rejected_400, rejected_413, rejected_422, unauthorized;
+    uint64_t duplicates, late /* behind the watermark when accepted */, rejected_400, rejected_413, rejected_422, unauthorized;
     uint64_t effects[EFF__COUNT];
     uint64_t commits, committed_events, timers;
+    uint64_t history;               /* external effects recorded as history (not delivered) */
     uint64_t lat_bucket[SRV_LAT_BUCKETS + 1];   /* intake latency to 202, ms buckets */
     double lat_sum;
     uint64_t lat_count;
@@ -174,8 +177,19 @@ Engine *srv_new_validator(const DnaBundle *b, Store **st);
 uint32_t srv_type_index_locked(Srv *s, const char *type);
 /* worker.c: the watermark the worker may advance to now; under mu */
 int64_t srv_target_watermark_locked(Srv *s, int64_t wall);
+/* worker.c: the daemon's now, for built-in envelopes: the wall clock once
+ * live, else the latest accepted occurred_at (the wall clock if none); under mu */
+int64_t srv_now_locked(Srv *s, int64_t wall);
+/* intake.c: a built-in envelope type (alert_ack, approval, connector_result) */
+int srv_builtin_type(const char *type);
 /* reload.c: bundle_id from b's checksum; under mu */
 void srv_set_bundle_id_locked(Srv *s, const DnaBundle *b);
+
+/* import.c: `dnad import` (cfg.import_path) on a started daemon without
+ * HTTP; returns the exit status.  Refused (1, said on stderr) when the
+ * store has events: checked before the threads start. */
+int srv_import(Srv *s);
+int srv_import_refused(Srv *s);
 
 /* ---- intake: parse, validate, commit.  Returns the HTTP status and a
  * JSON body in *out (malloc'd). ---- */

@@ -29,7 +29,7 @@
 void wk_sink(void *ud, const EngEffect *ef)
 {
     Worker *w = ud;
-    if (!w->capture || w->s->rendering) return;     /* rebuilding, or the operator API reading */
+    if (!w->capture) return;                        /* rebuilding: the effects were written before */
     if (w->n == w->cap) {
         size_t nc = w->cap ? w->cap * 2 : 256;
         Eff *ne = realloc(w->effs, nc * sizeof *ne);
@@ -49,6 +49,10 @@ void wk_sink(void *ud, const EngEffect *ef)
     e->external = ef->external;
     e->line = strndup(ef->line, ef->len);
     e->len = ef->len;
+    /* history is not news: an evaluation before the daemon went live */
+    pthread_mutex_lock(&w->s->mu);
+    e->history = !w->s->cfg.deliver_history && (w->s->live_at == INT64_MIN || ef->at < w->s->live_at);
+    pthread_mutex_unlock(&w->s->mu);
     if (ef->external && ef->mode != 2 && e->line) {          /* shadow effects never leave */
         json_t *j = json_loadb(ef->line, ef->len, 0, NULL);
         const char *c = json_string_value(json_object_get(json_object_get(j, "detail"), "connector"));
@@ -98,8 +102,8 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     sqlite3 *db = s->pdb;
     static const char *const sqls[] = {
         "INSERT INTO effects (tenant, event_id, entity, entity_kind, entity_key, kind, line) VALUES ('" DB_TENANT "', ?, ?, ?, ?, ?, ?)",
-        "INSERT INTO outbox (tenant, effect, event_id, kind, mode, connector, idem_key, line, next_at, created_at) "
-        "VALUES ('" DB_TENANT "', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (tenant, effect, event_id, kind, mode, connector, idem_key, line, next_at, created_at, status) "
+        "VALUES ('" DB_TENANT "', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "UPDATE events SET status = ?, error = ?, watermark = ?, processed_at = ?, bundle = ? WHERE seq = ?",
     };
     sqlite3_stmt **st = w->st;              /* prepared once, kept by the worker */
@@ -109,7 +113,7 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     pthread_mutex_lock(&s->wmu);
     ok = ok && db_exec(db, "BEGIN IMMEDIATE") == 0;
     int64_t now = srv_wall_ms();
-    uint64_t nout = 0;
+    uint64_t nout = 0, nhist = 0;
     for (size_t i = 0; ok && i < w->n; i++) {
         Eff *e = &w->effs[i];
         if (!e->line) { ok = 0; break; }
@@ -133,9 +137,10 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
         sqlite3_bind_text(o, 7, e->line, (int)e->len, SQLITE_STATIC);
         sqlite3_bind_int64(o, 8, now);
         sqlite3_bind_int64(o, 9, now);
+        sqlite3_bind_text(o, 10, e->history ? "history" : "pending", -1, SQLITE_STATIC);
         ok = sqlite3_step(o) == SQLITE_DONE;
         sqlite3_reset(o);
-        nout++;
+        if (e->history) nhist++; else nout++;
     }
     for (size_t i = 0; ok && i < np; i++) {
         sqlite3_stmt *u = st[2];
@@ -158,6 +163,7 @@ static int commit_batch(Srv *s, Worker *w, Pending *p, size_t np, int64_t wm)
     if (ok) {
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < w->n; i++) s->effects[w->effs[i].kind % EFF__COUNT]++;
+        s->history += nhist;
         if (nout && s->dlv) dlv_wake(s->dlv);
         for (size_t i = 0; i < np; i++) {
             uint32_t t = srv_type_index_locked(s, p[i].type);
@@ -210,10 +216,11 @@ static int rebuild(Srv *s, Worker *w)
 {
     int64_t n = wk_replay_history(s, w, s->eng);
     if (n < 0) return -1;
-    int64_t wm;
-    int have_wm = db_meta_get(s->pdb, "watermark", &wm);
+    int64_t wm, live;
+    int have_wm = db_meta_get(s->pdb, "watermark", &wm), have_live = db_meta_get(s->pdb, "live_at", &live);
     pthread_mutex_lock(&s->mu);
     s->watermark = have_wm ? wm : INT64_MIN;
+    s->live_at = have_live ? live : INT64_MIN;
     if (db_scalar(s->pdb, "SELECT count(*) FROM events")) {
         s->max_occ = db_scalar(s->pdb, "SELECT max(occurred_at) FROM events WHERE tenant = '" DB_TENANT "'");
         s->have_occ = 1;
@@ -255,10 +262,18 @@ int64_t srv_target_watermark_locked(Srv *s, int64_t wall)
 {
     int64_t t = s->watermark;
     if (s->have_occ && s->max_occ - s->cfg.lateness_ms > t) t = s->max_occ - s->cfg.lateness_ms;
-    if (s->cfg.wall_clock && (s->last_arrival == 0 || wall - s->last_arrival >= s->cfg.lateness_ms) &&
-        wall - s->cfg.lateness_ms > t)
+    /* the wall clock only once live: before, it would fire every old timer
+     * at once, ahead of the backfill's events that precede it */
+    if (s->cfg.wall_clock && s->live_at != INT64_MIN &&
+        (s->last_arrival == 0 || wall - s->last_arrival >= s->cfg.lateness_ms) && wall - s->cfg.lateness_ms > t)
         t = wall - s->cfg.lateness_ms;
     return t;
+}
+
+int64_t srv_now_locked(Srv *s, int64_t wall)
+{
+    if (s->live_at != INT64_MIN || !s->have_occ) return s->have_occ && s->max_occ > wall ? s->max_occ : wall;
+    return s->max_occ;
 }
 
 #define WORK_BATCH 512
@@ -321,7 +336,11 @@ void *srv_worker(void *arg)
                 w.cur_event = p[i].id;
                 w.ordinal = 0;
                 char why[256];
+                uint64_t late = eng_stats(s->eng)->late;
                 EngResult r = eng_event(s->eng, p[i].body, (size_t)p[i].bodylen, why, sizeof why);
+                if (eng_stats(s->eng)->late != late)
+                    slog("info", "late event: older than its entity's clock, evaluated at the clock", "id", SL_STR, p[i].id,
+                         "occurred_at_ms", SL_INT, p[i].at, NULL);
                 w.cur_event = NULL;
                 w.ordinal = 0;
                 pthread_mutex_unlock(&s->emu);

@@ -14,6 +14,7 @@ typedef struct Eff {
     uint8_t kind, mode, external;
     char *connector;                /* external and naming a connector: it enters the outbox */
     char idem[48];                  /* its idempotency key */
+    int history;                    /* its evaluation came before the daemon went live: outbox status `history` */
     char *line;
     size_t len;
 } Eff;

@@ -53,7 +53,7 @@ case ${case#deliver_} in
 slack)
     export SLACK_WEBHOOK_URL="$sbase/slack" MAILER_URL="$sbase/mailer" MAILER_SECRET=whsec_c2VjcmV0
     unset LINKEDIN_TOOL_URL CRM_HOOK_URL FINANCE_URL 2>/dev/null
-    start t.db --no-wall-clock
+    start t.db --no-wall-clock --deliver-history
     lead_ev h1 demo_request 2026-10-01T08:00:00Z ada@example.com '{}' > h1.json
     lead_ev h2 trial_started 2026-10-01T08:01:00Z ada@example.com '{"product":"x"}' > h2.json
     lead_ev h3 page_visit 2026-10-01T08:02:00Z ada@example.com '{"url":"/pricing"}' > h3.json
@@ -98,7 +98,7 @@ crash)
     "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
     export DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
     script 'hang 4000\n'
-    start t.db --no-wall-clock
+    start t.db --no-wall-clock --deliver-history
     lead_ev p1 ping 2026-10-01T08:00:00Z ada@example.com '{"n":1}' > p1.json
     expect "$(code POST /v1/events --data-binary @p1.json)" 202 "ping"
     i=0
@@ -107,7 +107,7 @@ crash)
     wait "$pid" 2>/dev/null
     pid=
     [ "$(sqlite3 t.db "SELECT status FROM outbox")" = pending ] || fail "the outcome was recorded before the answer"
-    start t.db --no-wall-clock
+    start t.db --no-wall-clock --deliver-history
     wait_sql t.db "SELECT status FROM outbox" sent
     [ "$(count)" = 2 ] || fail "want exactly 2 requests (before and after the crash), got $(count)"
     curl -s "$sbase/_log" > hook.jsonl
@@ -123,7 +123,7 @@ chain)
     "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
     export DL_FIN_URL="$sbase/fin" DL_FIN_TOKEN=fin-token DL_HOOK_URL="$sbase/hook"
     script '500\n201 {"id":"cus_7"}\n201 {"id":"of_9","total":100}\n'
-    start t.db --no-wall-clock --retry-base 50
+    start t.db --no-wall-clock --deliver-history --retry-base 50
     printf '{"id":"d1","type":"deal_created","source":"crm","occurred_at":"2026-10-01T08:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{"name":"Big","contact":"ada@example.com"}}' > d1.json
     printf '{"id":"d2","type":"deal_won","source":"crm","occurred_at":"2026-10-01T09:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{}}' > d2.json
     lead_ev l1 ping 2026-10-01T07:00:00Z ada@example.com '{"n":1}' > l1.json
@@ -165,7 +165,7 @@ answers)
     export DL_FIN_URL="$fbase/fin" DL_FIN_TOKEN=fin-token DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
     fscript '201 delay=200 {"id":"cus_\\u0000x"}\n201 {"id":"of_9"}\n'
     curl -s -X PUT --data-binary '200 delay=200' "$sbase/_default" > /dev/null
-    start t.db --no-wall-clock --retry-base 20
+    start t.db --no-wall-clock --deliver-history --retry-base 20
     printf '{"id":"d1","type":"deal_created","source":"crm","occurred_at":"2026-10-01T08:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{"name":"Big","contact":"ada@example.com"}}' > d1.json
     printf '{"id":"d2","type":"deal_won","source":"crm","occurred_at":"2026-10-01T09:00:00Z","subject":{"entity":"deal","deal_id":"D-1"},"data":{}}' > d2.json
     evs=
@@ -215,7 +215,7 @@ dlq)
     "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
     export DL_HOOK_URL="$sbase/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
     curl -s -X PUT --data-binary '500' "$sbase/_default" > /dev/null
-    start t.db --no-wall-clock --retry-base 20
+    start t.db --no-wall-clock --deliver-history --retry-base 20
     lead_ev p1 ping 2026-10-01T08:00:00Z ada@example.com '{"n":1}' > p1.json
     lead_ev p2 ping 2026-10-01T08:01:00Z bob@example.com '{"n":2}' > p2.json
     printf '[%s,%s]' "$(cat p1.json)" "$(cat p2.json)" > pings.json

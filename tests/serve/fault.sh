@@ -32,7 +32,7 @@ export DL_HOOK_URL="http://127.0.0.1:$sport/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
 # fstart DB: the daemon with the shim; 1 if it did not come up (a fault at start is one outcome)
 fstart() {
     : > log
-    LD_PRELOAD=$so "$dnad" serve --bundle rules.dnab --db "sqlite:$1" --listen 127.0.0.1:0 --no-wall-clock --lateness 0 --retry-base 20 2>>log &
+    LD_PRELOAD=$so "$dnad" serve --bundle rules.dnab --db "sqlite:$1" --listen 127.0.0.1:0 --no-wall-clock --deliver-history --lateness 0 --retry-base 20 2>>log &
     pid=$!
     i=0 port=
     while [ $i -lt 200 ]; do
@@ -92,7 +92,7 @@ run() {
     cp log "log.$op.$n"
     unset DNA_FAULT_OP DNA_FAULT_N DNA_FAULT_ERR DNA_FAULT_STICKY DNA_FAULT_LOG
     # again, without faults: what was accepted is processed, once
-    start t.db --no-wall-clock --lateness 0 --retry-base 20
+    start t.db --no-wall-clock --deliver-history --lateness 0 --retry-base 20
     drain t.db
     i=0
     while [ "$(sqlite3 t.db "SELECT count(*) FROM outbox WHERE status <> 'sent'")" != 0 ]; do

@@ -16,7 +16,7 @@ basic)
     # no token: refused to start
     env -u DNA_API_TOKEN "$dnad" serve --bundle rules.dnab --db sqlite:x.db --listen 127.0.0.1:0 2>err && fail "started without a token"
     grep -q "API token" err || fail "no word about the token"
-    start t.db --no-wall-clock --max-body 4096
+    start t.db --no-wall-clock --deliver-history --max-body 4096
     ev e1 page_visit 2026-10-01T08:00:00Z ada@example.com '{"url":"/pricing"}' > e1.json
     expect "$(code POST /v1/events --data-binary @e1.json)" 202 "first post"
     grep -q '"accepted":\["e1"\]' body || fail "202 body does not name e1"

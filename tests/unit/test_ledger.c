@@ -37,17 +37,17 @@ int main(void)
     /* the brief: 20 points, expire 30d */
     led_init(&l);
     led_add(&l, LED_EXPIRE, 30 * 24 * H, 0, 20000);
-    CHECK_EQ_I(led_read(&l, 30 * 24 * H - 1), 20000);
-    CHECK_EQ_I(led_read(&l, 30 * 24 * H), 0);
+    CHECK_EQ_I(led_read_at(&l, 30 * 24 * H - 1), 20000);
+    CHECK_EQ_I(led_read_at(&l, 30 * 24 * H), 0);
     led_free(&l);
     /* decay linear 72h: half way is half the points; gone at 72h */
     led_add(&l, LED_LINEAR, 72 * H, 0, 20000);
-    CHECK_EQ_I(led_read(&l, 36 * H), 10000);
-    CHECK_EQ_I(led_read(&l, 72 * H), 0);
+    CHECK_EQ_I(led_read_at(&l, 36 * H), 10000);
+    CHECK_EQ_I(led_read_at(&l, 72 * H), 0);
     led_free(&l);
     /* half_life 7d: a quarter after 14 days */
     led_add(&l, LED_HALF_LIFE, 7 * 24 * H, 0, 20000);
-    CHECK_EQ_I(led_read(&l, 14 * 24 * H), 5000);
+    CHECK_EQ_I(led_read_at(&l, 14 * 24 * H), 5000);
     led_free(&l);
     /* rounding is half to even */
     CHECK_EQ_I(led_round(2.5), 2);
@@ -70,12 +70,21 @@ int main(void)
             e[i].p = (rand() % 50000) - 5000;
             CHECK(led_add(&l, e[i].k, e[i].dur, e[i].at, e[i].p));
             if (i % 17 == 0) {
-                double a = led_value(&l, t), b = naive(e, i + 1, t);
+                double a = led_value_at(&l, t), b = naive(e, i + 1, t);
                 CHECK_MSG(fabs(a - b) < 1.0, "aggregate differs from the entry-by-entry sum by a thousandth or more");
             }
         }
-        double a = led_value(&l, t + 100 * H), b = naive(e, N, t + 100 * H);
+        double a = led_value_at(&l, t + 100 * H), b = naive(e, N, t + 100 * H);
         CHECK(fabs(a - b) < 1.0);
+        /* reads are pure: a read far ahead drops nothing, so an earlier
+         * time reads the same again; led_expire changes no value at or
+         * after its time */
+        double before = led_value_at(&l, t);
+        (void)led_value_at(&l, t + 1000 * H);
+        CHECK(led_value_at(&l, t) == before);
+        led_expire(&l, t);
+        CHECK(led_value_at(&l, t) == before);
+        CHECK(led_value_at(&l, t + 100 * H) == a);
         /* merging two ledgers equals adding everything to one */
         Ledger x, y, z;
         led_init(&x); led_init(&y); led_init(&z);
@@ -84,7 +93,7 @@ int main(void)
             led_add(&z, e[i].k, e[i].dur, e[i].at, e[i].p);
         }
         CHECK(led_merge(&x, &y));
-        CHECK(fabs(led_value(&x, t + H) - led_value(&z, t + H)) < 1.0);
+        CHECK(fabs(led_value_at(&x, t + H) - led_value_at(&z, t + H)) < 1.0);
         led_free(&x); led_free(&y); led_free(&z);
         led_free(&l);
     }
