@@ -11,43 +11,19 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "check_macros.h"
+#include "effect_lines.h"
 
 #include <stdarg.h>
 
 /* ---- harness ------------------------------------------------------------------ */
 
-typedef struct Lines { char **v; int n, cap; } Lines;
-
-static void push(Lines *l, const char *s, size_t n)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = realloc(l->v, sizeof(char *) * (size_t)l->cap);
-    }
-    l->v[l->n++] = strndup(s, n);
-}
-
-static void sink(void *ud, const EngEffect *ef) { push(ud, ef->line, ef->len); }
-
-static void lines_free(Lines *l)
-{
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
 /* lines from `from` on containing every NULL-terminated needle */
 static int count_from(const Lines *l, int from, ...)
 {
-    int n = 0;
-    for (int i = from; i < l->n; i++) {
-        va_list ap;
-        va_start(ap, from);
-        int ok = 1;
-        for (const char *s; (s = va_arg(ap, const char *));) ok &= strstr(l->v[i], s) != NULL;
-        va_end(ap);
-        n += ok;
-    }
+    va_list ap;
+    va_start(ap, from);
+    int n = lines_vcount(l, from, ap);
+    va_end(ap);
     return n;
 }
 
@@ -84,7 +60,7 @@ static EngResult feed(Run *r, const char *env, char *why)
 {
     char w[256];
     EngResult res = eng_event(r->e, env, strlen(env), why ? why : w, sizeof w);
-    if (res == ENG_OK) push(&r->fed, env, strlen(env));
+    if (res == ENG_OK) lines_push(&r->fed, env, strlen(env));
     return res;
 }
 

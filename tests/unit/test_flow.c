@@ -8,44 +8,11 @@
 #include "engine/eng_int.h"
 #include "base/clock.h"
 #include "check_macros.h"
+#include "effect_lines.h"
 
 #include <stdarg.h>
 
 /* ---- a small harness ------------------------------------------------------- */
-
-typedef struct Lines { char **v; int n, cap; } Lines;
-
-static void sink(void *ud, const EngEffect *ef)
-{
-    Lines *l = ud;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = realloc(l->v, sizeof(char *) * (size_t)l->cap);
-    }
-    l->v[l->n++] = strndup(ef->line, ef->len);
-}
-
-static void lines_free(Lines *l)
-{
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* effects containing every one of the NULL-terminated needles */
-static int count(const Lines *l, ...)
-{
-    int n = 0;
-    for (int i = 0; i < l->n; i++) {
-        va_list ap;
-        va_start(ap, l);
-        int ok = 1;
-        for (const char *s; (s = va_arg(ap, const char *));) ok &= strstr(l->v[i], s) != NULL;
-        va_end(ap);
-        n += ok;
-    }
-    return n;
-}
 
 typedef struct Run { Project pr; DnaBundle b; Store *st; Engine *e; Lines out; int nev; } Run;
 
