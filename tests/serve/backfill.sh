@@ -25,16 +25,7 @@ dnad=$1 dnac=$2 post=$3 gen=$4 src=$5 work=$6 stub=$7 case=backfill_$8
 . "$(dirname "$0")/lib.sh"
 trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null' EXIT
 
-"$stub" --port 0 --log stub.jsonl > stub.out 2> stub.err &
-spid=$!
-i=0
-sport=
-while [ -z "$sport" ] && [ $i -lt 100 ]; do
-    sport=$(sed -n 's/^port \([0-9]*\)$/\1/p' stub.out)
-    sleep 0.05; i=$((i + 1))
-done
-[ -n "$sport" ] || fail "stub_http did not start"
-sbase=http://127.0.0.1:$sport
+stub_start
 export SLACK_WEBHOOK_URL="$sbase/slack" MAILER_URL="$sbase/mailer" MAILER_SECRET=whsec_c2VjcmV0
 export LINKEDIN_TOOL_URL="$sbase/linkedin" CRM_HOOK_URL="$sbase/crm"
 unset FINANCE_URL 2>/dev/null     # a REST answer is fed back as an event replay of the file does not have

@@ -25,18 +25,6 @@ dnad=$1 dnac=$2 src=$3 work=$4 stub=$5 case=deliver_$6
 . "$(dirname "$0")/lib.sh"
 trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null' EXIT
 
-stub_start() {
-    "$stub" --port 0 --log stub.jsonl > stub.out 2> stub.err &
-    spid=$!
-    i=0
-    sport=
-    while [ -z "$sport" ] && [ $i -lt 100 ]; do
-        sport=$(sed -n 's/^port \([0-9]*\)$/\1/p' stub.out)
-        sleep 0.05; i=$((i + 1))
-    done
-    [ -n "$sport" ] || fail "stub_http did not start"
-    sbase=http://127.0.0.1:$sport
-}
 script() { printf "$1" | curl -s -X PUT --data-binary @- "$sbase/_script" > /dev/null || fail "script"; }
 count() { curl -s "$sbase/_count"; }
 # wait_sql DB SQL WANT: until the query answers WANT

@@ -22,11 +22,7 @@ dnad=$1 dnac=$2 src=$3 work=$4 stub=$5 so=$6 mode=${7:-${FAULT_LONG:+long}} case
 trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null' EXIT
 
 "$dnac" compile "$src/tests/serve/deliver/rules.dna" -o rules.dnab >/dev/null || fail "compile"
-"$stub" --port 0 --log stub.jsonl > stub.out 2> stub.err &
-spid=$!
-i=0 sport=
-while [ -z "$sport" ] && [ $i -lt 100 ]; do sport=$(sed -n 's/^port \([0-9]*\)$/\1/p' stub.out); sleep 0.05; i=$((i + 1)); done
-[ -n "$sport" ] || fail "stub_http did not start"
+stub_start
 export DL_HOOK_URL="http://127.0.0.1:$sport/hook" DL_HOOK_SECRET=whsec_c2VjcmV0
 
 # fstart DB: the daemon with the shim; 1 if it did not come up (a fault at start is one outcome)

@@ -103,3 +103,18 @@ same_as_replay() {
 lead_ev() {  # lead_ev ID TYPE TIME EMAIL DATA
     printf '{"id":"%s","type":"%s","source":"portal","occurred_at":"%s","subject":{"entity":"lead","email":"%s"},"data":%s}' "$1" "$2" "$3" "$4" "$5"
 }
+
+# stub_start: start tests/tools/stub_http ($stub) logging to stub.jsonl;
+# sets spid, sport and sbase (http://127.0.0.1:PORT)
+stub_start() {
+    "$stub" --port 0 --log stub.jsonl > stub.out 2> stub.err &
+    spid=$!
+    i=0
+    sport=
+    while [ -z "$sport" ] && [ $i -lt 100 ]; do
+        sport=$(sed -n 's/^port \([0-9]*\)$/\1/p' stub.out)
+        sleep 0.05; i=$((i + 1))
+    done
+    [ -n "$sport" ] || fail "stub_http did not start"
+    sbase=http://127.0.0.1:$sport
+}
